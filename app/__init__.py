@@ -1,0 +1,1 @@
+"""Jiedui (结对): pairs science-and-technology specialists with administrative villages."""

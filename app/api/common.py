@@ -1,0 +1,103 @@
+"""Helpers shared by the catalogue endpoints: cursor pagination, ETags, If-Match and JSON merge-patch."""
+
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from fastapi import Response
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import Select, and_, or_
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from app.errors import InvalidInput, PreconditionFailed, errors_from_pydantic
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    next_cursor: str | None
+
+
+def encode_cursor(value: Any, row_id: int) -> str:
+    """Opaque cursor for the row after which the next page starts."""
+    return base64.urlsafe_b64encode(json.dumps([value, row_id], default=str).encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[Any, int]:
+    """Inverse of encode_cursor; a bad cursor is a 422 naming the field."""
+    try:
+        value, row_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return value, int(row_id)
+    except Exception as exc:  # noqa: BLE001 - any garbage is the caller's error
+        raise InvalidInput("malformed cursor", errors=[{"row": None, "field": "cursor", "message": "malformed"}]) from exc
+
+
+def paginate(
+    session: Session,
+    stmt: Select[Any],
+    *,
+    sort: str,
+    columns: dict[str, InstrumentedAttribute[Any]],
+    id_column: InstrumentedAttribute[int],
+    cursor: str | None,
+    limit: int,
+) -> Page:
+    """Run `stmt` ordered by `sort` ("field" or "-field", from `columns`) and return one page."""
+    descending = sort.startswith("-")
+    key = sort.lstrip("-")
+    if key not in columns:
+        raise InvalidInput(
+            f"unknown sort field {key!r}; valid: {', '.join(sorted(columns))}",
+            errors=[{"row": None, "field": "sort", "message": f"valid: {sorted(columns)}"}],
+        )
+    col = columns[key]
+    if cursor:
+        value, last_id = decode_cursor(cursor)
+        if descending:
+            stmt = stmt.where(or_(col < value, and_(col == value, id_column < last_id)))
+        else:
+            stmt = stmt.where(or_(col > value, and_(col == value, id_column > last_id)))
+    order = (col.desc(), id_column.desc()) if descending else (col.asc(), id_column.asc())
+    rows = list(session.scalars(stmt.order_by(*order).limit(limit + 1)))
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = encode_cursor(getattr(last, key), last.id)
+    return Page(rows, next_cursor)
+
+
+def etag_of(code: str, version: int) -> str:
+    """Strong ETag naming the entity's code and row version."""
+    return f'"{code}.{version}"'
+
+
+def set_etag(response: Response, code: str, version: int) -> None:
+    """Put the ETag header on a single-entity response."""
+    response.headers["ETag"] = etag_of(code, version)
+
+
+def check_if_match(if_match: str | None, code: str, version: int) -> None:
+    """412 when the caller's If-Match names a stale version (absent If-Match means last writer wins)."""
+    if if_match is None:
+        return
+    tags = {t.strip().removeprefix("W/") for t in if_match.split(",")}
+    if "*" in tags or etag_of(code, version) in tags:
+        return
+    raise PreconditionFailed(
+        f"{code} has changed (now version {version}); fetch it again and retry", current_etag=etag_of(code, version)
+    )
+
+
+def apply_patch(model: type[M], current: dict[str, Any], patch: dict[str, Any]) -> M:
+    """Merge a partial body into the current fields and validate the result as a whole."""
+    merged = {**current, **patch}
+    try:
+        return model.model_validate(merged)
+    except ValidationError as exc:
+        raise InvalidInput(
+            "invalid patch", errors=errors_from_pydantic(list(exc.errors()), skip=0)
+        ) from exc

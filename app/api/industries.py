@@ -1,0 +1,5 @@
+"""Industries endpoints (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["industries"])

@@ -1,0 +1,5 @@
+"""Specialists endpoints (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["specialists"])

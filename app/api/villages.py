@@ -1,0 +1,5 @@
+"""Villages endpoints (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["villages"])

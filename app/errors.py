@@ -1,0 +1,91 @@
+"""One error base class with a status code, and the one handler that renders every error the same way."""
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+
+class JieduiError(Exception):
+    """Base of every error the service reports; subclasses set the HTTP status and a short code."""
+
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, errors: list[dict[str, Any]] | None = None, **extra: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or []
+        self.extra = extra
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"code": self.code, "message": self.message, **self.extra}
+        if self.errors:
+            body["errors"] = self.errors
+        return {"error": body}
+
+
+class NotFound(JieduiError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(JieduiError):
+    status_code = 409
+    code = "conflict"
+
+
+class PreconditionFailed(JieduiError):
+    status_code = 412
+    code = "precondition_failed"
+
+
+class PayloadTooLarge(JieduiError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+class InvalidInput(JieduiError):
+    """Bad input; `errors` lists each problem as {row, field, message} so the caller can fix it."""
+
+    status_code = 422
+    code = "invalid_input"
+
+
+def row_error(row: int | None, field: str, message: str, **extra: Any) -> dict[str, Any]:
+    """One entry of an error list, naming the row (index in the submitted array) and the field."""
+    out: dict[str, Any] = {"row": row, "field": field, "message": message}
+    out.update(extra)
+    return out
+
+
+def errors_from_pydantic(raw: list[dict[str, Any]], *, skip: int = 1) -> list[dict[str, Any]]:
+    """Turn pydantic error locations like ("body", 3, "needs", 0, "industry") into row/field entries."""
+    out = []
+    for err in raw:
+        loc = list(err.get("loc", ()))[skip:]
+        row = loc.pop(0) if loc and isinstance(loc[0], int) else None
+        field = ".".join(str(p) for p in loc) or "(body)"
+        out.append(row_error(row, field, err.get("msg", "invalid")))
+    return out
+
+
+async def _handle_jiedui(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, JieduiError)
+    return JSONResponse(exc.to_dict(), status_code=exc.status_code)
+
+
+async def _handle_validation(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = errors_from_pydantic(list(exc.errors()))
+    first = errors[0] if errors else {"row": None, "field": "(body)", "message": "invalid"}
+    where = f"row {first['row']}, " if first["row"] is not None else ""
+    err = InvalidInput(f"invalid input ({where}field {first['field']}): {first['message']}", errors=errors[:1000])
+    return JSONResponse(err.to_dict(), status_code=err.status_code)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers on the app."""
+    app.add_exception_handler(JieduiError, _handle_jiedui)
+    app.add_exception_handler(RequestValidationError, _handle_validation)

@@ -1,0 +1,12 @@
+"""ORM tables. Alembic migrations own the schema; these classes mirror it."""
+
+from models.base import Base
+from models.industry import Industry
+from models.region import County, Township
+from models.specialist import Specialist, SpecialistExpertise, TeamMember
+from models.village import Village, VillageNeed
+
+__all__ = [
+    "Base", "County", "Industry", "Specialist", "SpecialistExpertise", "TeamMember", "Township",
+    "Village", "VillageNeed",
+]
