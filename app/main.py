@@ -11,14 +11,21 @@ from app.api.health import router as health_router
 from app.db import migrate_to_head
 from app.errors import PayloadTooLarge, install_error_handlers
 from app.settings import get_settings
+from app.workers.local import start_runner, stop_runner
 
 
 @asynccontextmanager
 async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-    """Bring the database to the newest migration before serving."""
-    if get_settings().migrate_on_start:
+    """Bring the database to the newest migration, then start the in-process run workers (local backend)."""
+    settings = get_settings()
+    if settings.migrate_on_start:
         migrate_to_head()
-    yield
+    if settings.run_backend == "local":
+        start_runner()
+    try:
+        yield
+    finally:
+        stop_runner()
 
 
 def create_app() -> FastAPI:

@@ -26,6 +26,20 @@ class Settings(BaseSettings):
     page_size_default: int = 100
     page_size_max: int = 1000
 
+    # matching runs
+    run_backend: str = Field(default="local", description="local (in-process worker pool) or celery")
+    redis_url: str = Field(default="redis://127.0.0.1:6379/0", validation_alias=AliasChoices("REDIS_URL", "JIEDUI_REDIS_URL"))
+    max_concurrent_runs: int = 2
+    lease_seconds: float = 10.0
+    heartbeat_seconds: float = 1.0
+    max_attempts: int = 3
+    reaper_interval_seconds: float = 2.0
+    max_override_pairs: int = 1_000_000
+    webhook_url: str | None = None
+    webhook_secret: str = "change-me"
+    webhook_max_attempts: int = 5
+    webhook_backoff_seconds: float = 1.0
+
     @property
     def effective_database_url(self) -> str:
         """The URL actually used: DATABASE_URL, or the embedded SQLite file."""

@@ -13,6 +13,14 @@ from sqlalchemy import Engine, delete, insert, select
 
 from models import Base
 
+# Settings every process of the test run shares (worker processes inherit the environment).
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
+os.environ["JIEDUI_WEBHOOK_SECRET"] = "test-secret"
+os.environ["JIEDUI_WEBHOOK_BACKOFF_SECONDS"] = "0.2"
+os.environ["JIEDUI_LEASE_SECONDS"] = "3"
+os.environ["JIEDUI_HEARTBEAT_SECONDS"] = "0.5"
+os.environ["JIEDUI_REAPER_INTERVAL_SECONDS"] = "0.5"
+
 
 def _test_url(tmp: Path) -> str:
     if os.environ.get("JIEDUI_TEST_DB") == "postgres":

@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from app.api import industries, regions, specialists, villages
+from app.api import industries, regions, runs, specialists, villages
 
 api_router = APIRouter()
-for module in (regions, industries, villages, specialists):
+for module in (regions, industries, villages, specialists, runs):
     api_router.include_router(module.router)

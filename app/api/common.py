@@ -1,13 +1,14 @@
 """Helpers shared by the catalogue endpoints: cursor pagination, ETags, If-Match and JSON merge-patch."""
 
 import base64
+from datetime import datetime
 import json
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from fastapi import Response
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import Select, and_, or_
+from sqlalchemy import DateTime, Select, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.errors import InvalidInput, PreconditionFailed, errors_from_pydantic
@@ -21,16 +22,16 @@ class Page:
     next_cursor: str | None
 
 
-def encode_cursor(value: Any, row_id: int) -> str:
+def encode_cursor(value: Any, row_id: Any) -> str:
     """Opaque cursor for the row after which the next page starts."""
     return base64.urlsafe_b64encode(json.dumps([value, row_id], default=str).encode()).decode()
 
 
-def decode_cursor(cursor: str) -> tuple[Any, int]:
+def decode_cursor(cursor: str) -> tuple[Any, Any]:
     """Inverse of encode_cursor; a bad cursor is a 422 naming the field."""
     try:
         value, row_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return value, int(row_id)
+        return value, row_id
     except Exception as exc:  # noqa: BLE001 - any garbage is the caller's error
         raise InvalidInput("malformed cursor", errors=[{"row": None, "field": "cursor", "message": "malformed"}]) from exc
 
@@ -41,7 +42,7 @@ def paginate(
     *,
     sort: str,
     columns: dict[str, InstrumentedAttribute[Any]],
-    id_column: InstrumentedAttribute[int],
+    id_column: InstrumentedAttribute[Any],
     cursor: str | None,
     limit: int,
 ) -> Page:
@@ -56,6 +57,8 @@ def paginate(
     col = columns[key]
     if cursor:
         value, last_id = decode_cursor(cursor)
+        if isinstance(col.type, DateTime) and isinstance(value, str):
+            value = datetime.fromisoformat(value)
         if descending:
             stmt = stmt.where(or_(col < value, and_(col == value, id_column < last_id)))
         else:
@@ -66,7 +69,8 @@ def paginate(
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]
-        next_cursor = encode_cursor(getattr(last, key), last.id)
+        value = getattr(last, key)
+        next_cursor = encode_cursor(value.isoformat() if isinstance(value, datetime) else value, last.id)
     return Page(rows, next_cursor)
 
 

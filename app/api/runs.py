@@ -1,0 +1,110 @@
+"""Matching runs over HTTP: submit (202), watch, cancel, re-run, read results, export and compare."""
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Query, Response, status
+from fastapi.responses import JSONResponse
+
+from app.api.common import paginate
+from app.api.deps import SessionDep
+from app.schemas.runs import RunCreate, RunOut
+from app.services import results as res
+from app.services import runs as svc
+from app.services.export import export_run
+from models import Run, RunAssignment, RunUncovered
+
+router = APIRouter(tags=["runs"])
+Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
+Limit = Annotated[int, Query(ge=1, le=1000)]
+
+
+def _run_body(run: Run) -> dict[str, Any]:
+    body = RunOut.model_validate(run, from_attributes=True).model_dump(mode="json")
+    body["links"] = svc.run_links(run.id)
+    return body
+
+
+@router.post("/runs", status_code=status.HTTP_202_ACCEPTED)
+def submit_run(session: SessionDep, body: RunCreate,
+               idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None) -> Any:
+    run, created = svc.submit_run(session, body=body, idempotency_key=idempotency_key)
+    code = status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK
+    return JSONResponse(_run_body(run), status_code=code, headers={"Location": f"/api/v1/runs/{run.id}"})
+
+
+@router.get("/runs")
+def list_runs(session: SessionDep, state: str | None = None, season: str | None = None,
+              created_after: datetime | None = None, created_before: datetime | None = None,
+              cursor: Cursor = None, limit: Limit = 50) -> Any:
+    stmt = svc.list_runs_query(state=state, season=season, created_after=created_after, created_before=created_before)
+    page = paginate(session, stmt, sort="-created_at", columns={"created_at": Run.created_at}, id_column=Run.id,
+                    cursor=cursor, limit=limit)
+    return {"items": [_run_body(r) for r in page.items], "next_cursor": page.next_cursor}
+
+
+@router.get("/runs/{run_id}")
+def read_run(session: SessionDep, run_id: str) -> Any:
+    return _run_body(svc.get_run(session, run_id=run_id))
+
+
+@router.post("/runs/{run_id}/cancel")
+def cancel_run(session: SessionDep, run_id: str) -> Any:
+    return _run_body(svc.cancel_run(session, run=svc.get_run(session, run_id=run_id)))
+
+
+@router.post("/runs/{run_id}/rerun", status_code=status.HTTP_202_ACCEPTED)
+def rerun(session: SessionDep, run_id: str, response: Response) -> Any:
+    new = svc.rerun(session, run=svc.get_run(session, run_id=run_id))
+    response.headers["Location"] = f"/api/v1/runs/{new.id}"
+    return _run_body(new)
+
+
+@router.get("/runs/{run_id}/summary")
+def summary(session: SessionDep, run_id: str) -> Any:
+    run = svc.get_run(session, run_id=run_id)
+    return {"run_id": run.id, "state": run.state, "season": run.season, "snapshot_hash": run.snapshot_hash,
+            "progress": run.progress, **(run.result or {})}
+
+
+@router.get("/runs/{run_id}/assignments")
+def assignments(session: SessionDep, run_id: str, county: str | None = None, township: str | None = None,
+                village: str | None = None, specialist: str | None = None, cursor: Cursor = None,
+                limit: Limit = 100) -> Any:
+    svc.get_run(session, run_id=run_id)
+    stmt = res.assignments_query(run_id=run_id, county=county, township=township, village=village,
+                                 specialist=specialist)
+    page = paginate(session, stmt, sort="village_code", columns={"village_code": RunAssignment.village_code},
+                    id_column=RunAssignment.id, cursor=cursor, limit=limit)
+    items = [{"specialist": a.specialist_code, "village": a.village_code, "township": a.township_code,
+              "county": a.county_code, "score": a.score, "distance_km": a.distance_km,
+              "distance_estimated": a.distance_estimated, "continuity": a.continuity, "locked": a.locked,
+              "matched": [{"industry": m[0], "proficiency": m[1], "weight": m[2]} for m in a.matched],
+              "reason": a.reason} for a in page.items]
+    return {"items": items, "next_cursor": page.next_cursor}
+
+
+@router.get("/runs/{run_id}/uncovered")
+def uncovered(session: SessionDep, run_id: str, county: str | None = None, cursor: Cursor = None,
+              limit: Limit = 100) -> Any:
+    run = svc.get_run(session, run_id=run_id)
+    page = paginate(session, res.uncovered_query(run_id=run_id, county=county), sort="village_code",
+                    columns={"village_code": RunUncovered.village_code}, id_column=RunUncovered.id,
+                    cursor=cursor, limit=limit)
+    items = [{"village": u.village_code, "township": u.township_code, "county": u.county_code,
+              "missing": u.missing, "reasons": u.reasons} for u in page.items]
+    return {"items": items, "next_cursor": page.next_cursor,
+            "recruitment": (run.result or {}).get("recruitment", [])}
+
+
+@router.get("/runs/{run_id}/export")
+def export(session: SessionDep, run_id: str, format: Literal["xlsx", "csv", "json"] = "xlsx") -> Response:  # noqa: A002
+    content, media, filename = export_run(session, run=svc.get_run(session, run_id=run_id), fmt=format)
+    return Response(content, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@router.get("/runs/{a}/diff/{b}")
+def diff(session: SessionDep, a: str, b: str) -> Any:
+    svc.get_run(session, run_id=a)
+    svc.get_run(session, run_id=b)
+    return res.diff_runs(session, a=a, b=b)

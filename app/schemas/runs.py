@@ -1,0 +1,88 @@
+"""Bodies of the matching-run endpoints."""
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, HttpUrl, field_validator
+
+from app.schemas.common import CountyCode, Strict, VillageCode
+
+Grade = Literal["优秀", "良好", "合格", "不合格"]
+LEVELS = ("coverage", "match", "continuity", "travel", "balance")
+
+
+class PairRef(Strict):
+    specialist: str
+    village: VillageCode
+
+
+class PreviousPairIn(PairRef):
+    grade: Grade | None = None
+
+
+class OverrideIn(PairRef):
+    score: Annotated[float, Field(ge=0, le=1_000_000, allow_inf_nan=False)] | None = None
+    effort_days: Annotated[float, Field(ge=0, le=366, allow_inf_nan=False)] | None = None
+
+
+class Rules(Strict):
+    """Each hard rule's switch."""
+
+    expertise_rule: Literal["primary", "any", "none"] = "primary"
+    use_radius: bool = True
+    use_days_budget: bool = True
+    team_rule: bool = True
+    three_areas_rule: bool = False
+    required: Annotated[int, Field(ge=1, le=5)] = 1
+    priority_required: Annotated[int, Field(ge=1, le=5)] = 1
+    priority_weight: Annotated[int, Field(ge=1, le=1000)] = 10
+
+
+class RunCreate(Strict):
+    season: Annotated[str, Field(min_length=1, max_length=32)] | None = None
+    counties: list[CountyCode] = Field(default_factory=list, description="empty = every county")
+    specialists: Literal["all", "in_scope"] = "all"
+    rules: Rules = Field(default_factory=Rules)
+    levels: list[str] = Field(default_factory=lambda: list(LEVELS))
+    level_weights: dict[str, float] = Field(default_factory=dict)
+    time_limit_s: Annotated[float, Field(gt=0, le=3600)] = 60.0
+    gap_limit: Annotated[float, Field(ge=0, le=1)] = 0.0
+    workers: Annotated[int, Field(ge=1, le=16)] = 2
+    seed: int = 0
+    locked: list[PairRef] = Field(default_factory=list)
+    forbidden: list[PairRef] = Field(default_factory=list)
+    previous: list[PreviousPairIn] = Field(default_factory=list)
+    previous_run: str | None = Field(default=None, description="take continuity pairs from this run")
+    continuity_min_grade: Grade = "合格"
+    max_changes: Annotated[int, Field(ge=0)] | None = None
+    overrides: list[OverrideIn] = Field(default_factory=list)
+    restrict_to_overrides: bool = False
+    callback_url: HttpUrl | None = None
+
+    @field_validator("levels")
+    @classmethod
+    def _known_levels(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            for part in entry.split("+"):
+                if part not in LEVELS:
+                    raise ValueError(f"unknown level {part!r}; valid: {', '.join(LEVELS)}")
+        return value
+
+
+class RunOut(BaseModel):
+    id: str
+    state: str
+    season: str | None
+    params: dict[str, Any]
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    attempts: int
+    cancel_requested: bool
+    progress: dict[str, Any] | None
+    result: dict[str, Any] | None
+    error: str | None
+    solve_seconds: float | None
+    snapshot_hash: str
+    rerun_of: str | None
+    webhook_state: str | None

@@ -1,0 +1,168 @@
+"""Matching runs: submit (freeze the snapshot), read, list, cancel and re-run. The caller commits."""
+
+import hashlib
+import json
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, select, update
+from sqlalchemy.orm import Session
+
+from app.errors import Conflict, InvalidInput, NotFound, row_error
+from app.schemas.runs import RunCreate
+from app.services.snapshot import build_instance, freeze
+from app.workers.jobs import enqueue_after_commit
+from models import Run, RunAssignment, RunSnapshot
+from models.base import utcnow
+from models.run import FINAL_STATES
+from solver import MatchParams, PairOverride, PreviousPair
+
+
+def request_hash(body: RunCreate) -> str:
+    """Content hash of a submission, for idempotency."""
+    raw = json.dumps(body.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _previous_pairs(session: Session, *, body: RunCreate) -> tuple[PreviousPair, ...]:
+    pairs = [PreviousPair(p.specialist, p.village, p.grade) for p in body.previous]
+    if body.previous_run:
+        prev = session.get(Run, body.previous_run)
+        if prev is None:
+            raise InvalidInput(f"previous_run {body.previous_run} not found",
+                               errors=[row_error(None, "previous_run", "no such run")])
+        grades = {(p.specialist, p.village): p.grade for p in body.previous}
+        for s, v in session.execute(select(RunAssignment.specialist_code, RunAssignment.village_code)
+                                    .where(RunAssignment.run_id == prev.id)):
+            if (s, v) not in grades:
+                pairs.append(PreviousPair(s, v, None))
+    return tuple(sorted(pairs, key=lambda p: (p.specialist_id, p.village_id)))
+
+
+def solver_params(session: Session, *, body: RunCreate) -> MatchParams:
+    """Translate the submission into the solver's parameters."""
+    r = body.rules
+    return MatchParams(
+        expertise_rule=r.expertise_rule, required=r.required, priority_required=r.priority_required,
+        priority_weight=r.priority_weight, use_radius=r.use_radius, use_days_budget=r.use_days_budget,
+        team_rule=r.team_rule, three_areas_rule=r.three_areas_rule,
+        locked=tuple(sorted((p.specialist, p.village) for p in body.locked)),
+        forbidden=tuple(sorted((p.specialist, p.village) for p in body.forbidden)),
+        overrides=tuple(PairOverride(o.specialist, o.village, o.score, o.effort_days) for o in body.overrides),
+        restrict_to_overrides=body.restrict_to_overrides, previous=_previous_pairs(session, body=body),
+        continuity_min_grade=body.continuity_min_grade, max_changes=body.max_changes,
+        levels=tuple(body.levels), level_weights=dict(body.level_weights), time_limit_s=body.time_limit_s,
+        gap_limit=body.gap_limit, workers=body.workers, seed=body.seed,
+    )
+
+
+def _check_references(body: RunCreate, *, specialists: set[str], villages: set[str]) -> None:
+    errors = []
+    for field in ("locked", "forbidden", "overrides", "previous"):
+        for i, pair in enumerate(getattr(body, field)):
+            if pair.specialist not in specialists:
+                errors.append(row_error(i, f"{field}.specialist", f"specialist {pair.specialist} is not in the run's scope"))
+            if pair.village not in villages:
+                errors.append(row_error(i, f"{field}.village", f"village {pair.village} is not in the run's scope"))
+    if errors:
+        raise InvalidInput(f"{len(errors)} pair(s) name unknown specialists or villages", errors=errors[:1000])
+
+
+def submit_run(session: Session, *, body: RunCreate, idempotency_key: str | None = None,
+               rerun_of: str | None = None) -> tuple[Run, bool]:
+    """Freeze the input and queue a run; returns (run, created) — an idempotent repeat returns the first run."""
+    digest = request_hash(body)
+    if idempotency_key:
+        existing = session.scalar(select(Run).where(Run.idempotency_key == idempotency_key))
+        if existing is not None:
+            if existing.request_hash != digest:
+                raise Conflict(f"Idempotency-Key {idempotency_key!r} was used with a different body",
+                               run_id=existing.id)
+            return existing, False
+    instance = build_instance(session, counties=body.counties, specialists_in_scope_only=body.specialists == "in_scope",
+                              params=solver_params(session, body=body))
+    _check_references(body, specialists={s.id for s in instance.specialists}, villages={v.id for v in instance.villages})
+    if not instance.villages:
+        raise InvalidInput("no villages in the run's scope", errors=[row_error(None, "counties", "no villages")])
+    return _queue(session, body=body, digest=digest, instance_data=freeze(instance),
+                  idempotency_key=idempotency_key, rerun_of=rerun_of), True
+
+
+def _queue(session: Session, *, body: RunCreate, digest: str, instance_data: tuple[bytes, str],
+           idempotency_key: str | None, rerun_of: str | None) -> Run:
+    data, content_hash = instance_data
+    params = body.model_dump(mode="json", exclude={"overrides"})
+    params["override_pairs"] = len(body.overrides)
+    run = Run(id=uuid.uuid4().hex, state="queued", season=body.season, params=params, request_hash=digest,
+              idempotency_key=idempotency_key, snapshot_hash=content_hash, rerun_of=rerun_of,
+              callback_url=str(body.callback_url) if body.callback_url else None, created_at=utcnow())
+    session.add(run)
+    session.add(RunSnapshot(run_id=run.id, content_hash=content_hash, data=data, size_bytes=len(data)))
+    session.flush()
+    enqueue_after_commit(session, run.id)
+    return run
+
+
+def rerun(session: Session, *, run: Run) -> Run:
+    """Queue a new run on the same frozen snapshot."""
+    snap = session.get(RunSnapshot, run.id)
+    assert snap is not None
+    body = RunCreate.model_validate({k: v for k, v in run.params.items() if k != "override_pairs"})
+    new = _queue(session, body=body, digest=run.request_hash, instance_data=(snap.data, snap.content_hash),
+                 idempotency_key=None, rerun_of=run.id)
+    new.params = {**run.params}
+    return new
+
+
+def get_run(session: Session, *, run_id: str) -> Run:
+    """The run, or 404."""
+    run = session.get(Run, run_id)
+    if run is None:
+        raise NotFound(f"run {run_id} not found")
+    return run
+
+
+def list_runs_query(*, state: str | None, season: str | None, created_after: datetime | None,
+                    created_before: datetime | None) -> Select[tuple[Run]]:
+    """Runs filtered by state, season and submission time."""
+    stmt = select(Run)
+    if state:
+        stmt = stmt.where(Run.state.in_(state.split(",")))
+    if season:
+        stmt = stmt.where(Run.season == season)
+    if created_after:
+        stmt = stmt.where(Run.created_at >= created_after)
+    if created_before:
+        stmt = stmt.where(Run.created_at < created_before)
+    return stmt
+
+
+def cancel_run(session: Session, *, run: Run) -> Run:
+    """Cancel a queued run at once; ask a running one to stop (its worker keeps the best answer so far)."""
+    if run.state in FINAL_STATES:
+        raise Conflict(f"run {run.id} has already ended ({run.state})")
+    if run.state == "queued":
+        session.execute(update(Run).where(Run.id == run.id, Run.state == "queued")
+                        .values(state="cancelled", cancel_requested=True, finished_at=utcnow()))
+    else:
+        session.execute(update(Run).where(Run.id == run.id).values(cancel_requested=True))
+    session.refresh(run)
+    return run
+
+
+def snapshot_of(session: Session, *, run: Run) -> RunSnapshot:
+    """The frozen input of a run."""
+    snap = session.get(RunSnapshot, run.id)
+    if snap is None:
+        raise NotFound(f"run {run.id} has no snapshot")
+    return snap
+
+
+def run_links(run_id: str) -> dict[str, Any]:
+    """Where to find a run's parts."""
+    base = f"/api/v1/runs/{run_id}"
+    return {"self": base, "assignments": f"{base}/assignments", "uncovered": f"{base}/uncovered",
+            "summary": f"{base}/summary", "export": f"{base}/export?format=xlsx"}
+
+

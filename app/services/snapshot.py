@@ -1,0 +1,90 @@
+"""Freeze a run's input: read the catalogue into a solver instance, serialise it and hash it."""
+
+import gzip
+import hashlib
+import json
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import County, Industry, Specialist, SpecialistExpertise, TeamMember, Village, VillageNeed
+from solver import MatchInstance, MatchParams, Need
+from solver import Specialist as SolverSpecialist
+from solver import Village as SolverVillage
+
+
+def _industry_codes(session: Session) -> dict[int, str]:
+    return {i: c for i, c in session.execute(select(Industry.id, Industry.code))}
+
+
+def load_villages(session: Session, *, counties: list[str]) -> list[SolverVillage]:
+    """Villages in scope (all counties when the list is empty), with their needs in rank order."""
+    industries = _industry_codes(session)
+    stmt = select(Village).order_by(Village.code)
+    if counties:
+        stmt = stmt.where(Village.county_id.in_(select(County.id).where(County.code.in_(counties))))
+    rows = session.execute(stmt.execution_options(yield_per=5000)).scalars()
+    needs: dict[int, list[Need]] = defaultdict(list)
+    for village_id, industry_id, weight, primary in session.execute(
+        select(VillageNeed.village_id, VillageNeed.industry_id, VillageNeed.weight, VillageNeed.is_primary)
+        .order_by(VillageNeed.village_id, VillageNeed.rank)
+    ):
+        needs[village_id].append(Need(industry=industries[industry_id], weight=weight, primary=primary))
+    return [
+        SolverVillage(
+            id=v.code, county=v.code[:6], township=v.code[:9], lon=v.lon, lat=v.lat, needs=tuple(needs.get(v.id, ())),
+            poverty_alleviated=v.poverty_alleviated, designated_support=v.designated_support,
+            three_areas=v.three_areas, key_village=v.key_village, excluded=v.excluded,
+        )
+        for v in rows
+    ]
+
+
+def load_specialists(session: Session, *, counties: list[str] | None = None) -> list[SolverSpecialist]:
+    """Specialists (optionally only those whose home is in the given counties), with expertise and members."""
+    industries = _industry_codes(session)
+    expertise: dict[int, dict[str, int]] = defaultdict(dict)
+    for sid, iid, prof in session.execute(
+        select(SpecialistExpertise.specialist_id, SpecialistExpertise.industry_id, SpecialistExpertise.proficiency)
+    ):
+        expertise[sid][industries[iid]] = prof
+    codes = {i: c for i, c in session.execute(select(Specialist.id, Specialist.code))}
+    members: dict[int, list[str]] = defaultdict(list)
+    for team_id, member_id in session.execute(select(TeamMember.team_id, TeamMember.member_id)):
+        members[team_id].append(codes[member_id])
+    stmt = select(Specialist).order_by(Specialist.code)
+    if counties:
+        stmt = stmt.where(Specialist.home_county_code.in_(counties))
+    out = []
+    for s in session.execute(stmt.execution_options(yield_per=5000)).scalars():
+        home = s.home_region_code or ""
+        out.append(SolverSpecialist(
+            id=s.code, county=home[:6] or None, township=home[:9] if len(home) >= 9 else None,
+            lon=s.lon, lat=s.lat, expertise=dict(sorted(expertise.get(s.id, {}).items())),
+            capacity=s.capacity, days_available=s.service_days, max_distance_km=s.max_distance_km,
+            kind=s.kind, members=tuple(sorted(members.get(s.id, ()))),
+            three_areas_programme=s.three_areas_programme, active=s.active, grade=s.grade,
+        ))
+    return out
+
+
+def build_instance(session: Session, *, counties: list[str], specialists_in_scope_only: bool,
+                   params: MatchParams) -> MatchInstance:
+    """The solver's input for a run, read from the current catalogue."""
+    villages = load_villages(session, counties=counties)
+    specialists = load_specialists(session, counties=counties if specialists_in_scope_only else None)
+    return MatchInstance(specialists=tuple(specialists), villages=tuple(villages), params=params)
+
+
+def freeze(instance: MatchInstance) -> tuple[bytes, str]:
+    """Canonical JSON of the instance, gzip'd, with its sha256 content hash."""
+    raw = json.dumps(instance.to_dict(), sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    return gzip.compress(raw, compresslevel=5, mtime=0), hashlib.sha256(raw).hexdigest()
+
+
+def thaw(data: bytes) -> MatchInstance:
+    """The instance back from a frozen snapshot."""
+    payload: dict[str, Any] = json.loads(gzip.decompress(data))
+    return MatchInstance.from_dict(payload)

@@ -1,0 +1,1 @@
+"""Run execution: the job hand-off after commit, the worker loop, the in-process pool and Celery."""

@@ -1,0 +1,156 @@
+"""Execute one run: claim it with a lease, solve its frozen snapshot, store the answer, report.
+
+The database is the one truth for a run's state. A worker claims a run with a conditional UPDATE
+(queued → running) and keeps a lease alive with a heartbeat; a worker that dies stops renewing it,
+and the reaper (app.workers.reaper) re-queues the run or fails it with the reason.
+"""
+
+import logging
+import os
+import socket
+import threading
+import time
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+
+from app.db import session_scope
+from app.services.results import store_solution
+from app.services.snapshot import thaw
+from app.settings import get_settings
+from models import Run, RunSnapshot
+from models.base import utcnow
+from solver import MatchSolution, Progress, solve
+
+log = logging.getLogger("jiedui.worker")
+
+
+def worker_name() -> str:
+    """host:pid of this process."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def claim(run_id: str, worker: str) -> bool:
+    """Take a queued run (or one whose lease ran out) for this worker; False if someone else has it."""
+    settings = get_settings()
+    now = utcnow()
+    with session_scope() as session:
+        result = session.execute(
+            update(Run)
+            .where(Run.id == run_id, Run.cancel_requested.is_(False),
+                   or_(Run.state == "queued", and_(Run.state == "running", Run.lease_expires_at < now)))
+            .values(state="running", worker_id=worker, attempts=Run.attempts + 1, started_at=now,
+                    lease_expires_at=now + timedelta(seconds=settings.lease_seconds),
+                    progress={"phase": "starting", "elapsed_s": 0.0, "updated_at": now.isoformat()})
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+class Heartbeat(threading.Thread):
+    """Renews the lease, writes the latest progress and watches for a cancel request, every second."""
+
+    def __init__(self, run_id: str, worker: str) -> None:
+        super().__init__(daemon=True, name=f"heartbeat-{run_id}")
+        self.run_id, self.worker = run_id, worker
+        self.started = time.monotonic()
+        self.latest: dict[str, Any] = {"phase": "loading"}
+        self.cancelled = threading.Event()
+        self.lost = threading.Event()
+        self.done = threading.Event()
+
+    def report(self, progress: Progress) -> None:
+        self.latest = progress.to_dict()
+
+    def beat(self) -> None:
+        settings = get_settings()
+        now = utcnow()
+        progress = {**self.latest, "elapsed_s": round(time.monotonic() - self.started, 3), "updated_at": now.isoformat()}
+        with session_scope() as session:
+            owned = session.execute(
+                update(Run).where(Run.id == self.run_id, Run.worker_id == self.worker, Run.state == "running")
+                .values(lease_expires_at=now + timedelta(seconds=settings.lease_seconds), progress=progress)
+            ).rowcount  # type: ignore[attr-defined]
+            if not owned:
+                self.lost.set()
+            if session.scalar(select(Run.cancel_requested).where(Run.id == self.run_id)):
+                self.cancelled.set()
+
+    def run(self) -> None:
+        interval = get_settings().heartbeat_seconds
+        while not self.done.wait(interval):
+            try:
+                self.beat()
+            except Exception:  # noqa: BLE001 - a missed beat is retried; the lease covers several
+                log.exception("heartbeat for run %s failed", self.run_id)
+
+
+def execute_run(run_id: str) -> str | None:
+    """Run one matching job end to end; returns the final state, or None if another worker had it."""
+    worker = worker_name()
+    if not claim(run_id, worker):
+        return None
+    heartbeat = Heartbeat(run_id, worker)
+    heartbeat.start()
+    try:
+        with session_scope() as session:
+            snap = session.get(RunSnapshot, run_id)
+            assert snap is not None, "run without snapshot"
+            data = snap.data
+        instance = thaw(data)
+        heartbeat.latest = {"phase": "solving"}
+        solution = solve(instance, progress=heartbeat.report,
+                         should_stop=lambda: heartbeat.cancelled.is_set() or heartbeat.lost.is_set())
+    except Exception as exc:  # noqa: BLE001 - the reason is stored on the run
+        heartbeat.done.set()
+        log.exception("run %s failed", run_id)
+        return finish_failed(run_id, worker, f"{type(exc).__name__}: {exc}")
+    heartbeat.done.set()
+    heartbeat.join(timeout=5)
+    return finish(run_id, worker, instance, solution, cancelled=heartbeat.cancelled.is_set())
+
+
+def finish(run_id: str, worker: str, instance: Any, solution: MatchSolution, *, cancelled: bool) -> str | None:
+    """Store the answer if this worker still owns the run; the state becomes the solver's status (or cancelled)."""
+    with session_scope() as session:
+        run = session.scalar(select(Run).where(Run.id == run_id).with_for_update())
+        if run is None or run.worker_id != worker or run.state != "running":
+            return None
+        if run.cancel_requested:
+            cancelled = True
+        summary = store_solution(session, run_id=run_id, instance=instance, solution=solution)
+        run.result = summary
+        run.solve_seconds = solution.solve_seconds
+        run.state = "cancelled" if cancelled else solution.status
+        run.finished_at = utcnow()
+        run.lease_expires_at = None
+        run.progress = {**(run.progress or {}), "phase": "done"}
+        state = run.state
+    _after_final(run_id)
+    return state
+
+
+def finish_failed(run_id: str, worker: str, reason: str) -> str | None:
+    """Mark an owned run failed with the reason."""
+    with session_scope() as session:
+        done = session.execute(
+            update(Run).where(Run.id == run_id, Run.worker_id == worker, Run.state == "running")
+            .values(state="failed", error=reason[:4000], finished_at=utcnow(), lease_expires_at=None)
+        ).rowcount  # type: ignore[attr-defined]
+    if done:
+        _after_final(run_id)
+        return "failed"
+    return None
+
+
+def _after_final(run_id: str) -> None:
+    """Send the completion callback in the background, so retries never hold up the next run."""
+    from app.webhooks import deliver_for_run
+
+    def _send() -> None:
+        try:
+            deliver_for_run(run_id)
+        except Exception:  # noqa: BLE001 - delivery problems are recorded on the run, never fail it
+            log.exception("webhook for run %s failed", run_id)
+
+    threading.Thread(target=_send, name=f"webhook-{run_id}").start()

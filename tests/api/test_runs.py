@@ -1,0 +1,134 @@
+"""Matching runs over HTTP with the default in-process backend (solves in worker processes)."""
+
+import io
+import time
+from typing import Any
+
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+
+from tests.catalogue import load_small_catalogue
+
+FINAL = {"optimal", "feasible", "infeasible", "failed", "cancelled"}
+
+
+def wait_final(client: TestClient, run_id: str, timeout: float = 60) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = client.get(f"/api/v1/runs/{run_id}").json()
+        if run["state"] in FINAL:
+            return run
+        time.sleep(0.1)
+    raise AssertionError(f"run {run_id} did not finish: {run}")
+
+
+def test_submit_runs_to_optimal_with_explanations(client: TestClient) -> None:
+    load_small_catalogue(client)
+    r = client.post("/api/v1/runs", json={"season": "2026", "time_limit_s": 20})
+    assert r.status_code == 202, r.text
+    assert r.headers["Location"] == f"/api/v1/runs/{r.json()['id']}"
+    run = wait_final(client, r.json()["id"])
+    assert run["state"] == "optimal", run
+    summary = client.get(f"/api/v1/runs/{run['id']}/summary").json()
+    assert (summary["villages"], summary["covered"]) == (6, 5)
+    assert summary["gap"] == 0
+    pairs = client.get(f"/api/v1/runs/{run['id']}/assignments").json()["items"]
+    assert "TP00005" not in {p["specialist"] for p in pairs}  # inactive
+    assert all(p["reason"] for p in pairs)
+    unc = client.get(f"/api/v1/runs/{run['id']}/uncovered").json()
+    assert [u["village"] for u in unc["items"]] == ["341525101203"]
+    assert unc["recruitment"][0]["industry"] == "aquaculture" and unc["recruitment"][0]["slots"] == 1
+
+
+def test_export_xlsx_has_the_three_sheets(client: TestClient) -> None:
+    load_small_catalogue(client)
+    run = wait_final(client, client.post("/api/v1/runs", json={}).json()["id"])
+    r = client.get(f"/api/v1/runs/{run['id']}/export", params={"format": "xlsx"})
+    assert r.status_code == 200
+    wb = load_workbook(io.BytesIO(r.content))
+    assert wb.sheetnames == ["结对名单", "未覆盖村", "分县覆盖"]
+    rows = list(wb["结对名单"].values)
+    assert rows[0][:4] == ("县区", "乡镇", "行政村", "区划代码") and len(rows) - 1 == run["result"]["assignments"]
+    assert list(wb["未覆盖村"].values)[1][2] == "己村"
+    csv = client.get(f"/api/v1/runs/{run['id']}/export", params={"format": "csv"})
+    assert csv.content.decode("utf-8-sig").splitlines()[0].startswith("县区,乡镇")
+
+
+def test_idempotency_key_same_body_same_run_other_body_409(client: TestClient) -> None:
+    load_small_catalogue(client)
+    headers = {"Idempotency-Key": "abc-1"}
+    first = client.post("/api/v1/runs", json={"season": "2026"}, headers=headers)
+    again = client.post("/api/v1/runs", json={"season": "2026"}, headers=headers)
+    assert first.status_code == 202 and again.status_code == 200
+    assert first.json()["id"] == again.json()["id"]
+    other = client.post("/api/v1/runs", json={"season": "2027"}, headers=headers)
+    assert other.status_code == 409
+    wait_final(client, first.json()["id"])
+    assert len(client.get("/api/v1/runs").json()["items"]) == 1
+
+
+def test_rerun_from_snapshot_gives_same_answer_after_catalogue_change(client: TestClient) -> None:
+    load_small_catalogue(client)
+    first = wait_final(client, client.post("/api/v1/runs", json={"seed": 3}).json()["id"])
+    assert client.delete("/api/v1/specialists/TP00002").status_code == 204
+    second = client.post(f"/api/v1/runs/{first['id']}/rerun")
+    assert second.status_code == 202
+    second_run = wait_final(client, second.json()["id"])
+    assert second_run["snapshot_hash"] == first["snapshot_hash"] and second_run["rerun_of"] == first["id"]
+    diff = client.get(f"/api/v1/runs/{first['id']}/diff/{second_run['id']}").json()
+    assert diff["counts"]["changed"] == diff["counts"]["added"] == diff["counts"]["dropped"] == 0
+    assert diff["counts"]["kept"] == first["result"]["assignments"]
+
+
+def test_diff_shows_changed_pairings(client: TestClient) -> None:
+    load_small_catalogue(client)
+    first = wait_final(client, client.post("/api/v1/runs", json={}).json()["id"])
+    pairs = client.get(f"/api/v1/runs/{first['id']}/assignments", params={"village": "341525100203"}).json()["items"]
+    forbidden = [{"specialist": pairs[0]["specialist"], "village": "341525100203"}]
+    second = wait_final(client, client.post("/api/v1/runs", json={"forbidden": forbidden}).json()["id"])
+    diff = client.get(f"/api/v1/runs/{first['id']}/diff/{second['id']}").json()
+    assert {"village": "341525100203", "specialists": [pairs[0]["specialist"]]} in diff["dropped"]
+
+
+def test_bad_run_input_is_422_naming_field_and_nothing_written(client: TestClient) -> None:
+    load_small_catalogue(client)
+    r = client.post("/api/v1/runs", json={"locked": [{"specialist": "NOPE", "village": "341525100201"}]})
+    assert r.status_code == 422
+    assert r.json()["error"]["errors"][0]["field"] == "locked.specialist"
+    r = client.post("/api/v1/runs", json={"levels": ["coverage", "speed"]})
+    assert r.status_code == 422
+    assert client.get("/api/v1/runs").json()["items"] == []
+
+
+def test_list_runs_filters_by_state_and_season(client: TestClient) -> None:
+    load_small_catalogue(client)
+    a = wait_final(client, client.post("/api/v1/runs", json={"season": "2026"}).json()["id"])
+    wait_final(client, client.post("/api/v1/runs", json={"season": "2027"}).json()["id"])
+    got = client.get("/api/v1/runs", params={"season": "2026", "state": a["state"]}).json()["items"]
+    assert [r["id"] for r in got] == [a["id"]]
+
+
+def test_cancel_queued_run_while_no_worker_is_up(client: TestClient) -> None:
+    load_small_catalogue(client)
+    from app.workers.local import start_runner, stop_runner
+
+    stop_runner()
+    try:
+        run_id = client.post("/api/v1/runs", json={}).json()["id"]
+        assert client.get(f"/api/v1/runs/{run_id}").json()["state"] == "queued"
+        cancelled = client.post(f"/api/v1/runs/{run_id}/cancel").json()
+        assert cancelled["state"] == "cancelled" and cancelled["finished_at"]
+        assert client.post(f"/api/v1/runs/{run_id}/cancel").status_code == 409
+    finally:
+        start_runner()
+
+
+def test_queued_run_survives_restart(client: TestClient) -> None:
+    load_small_catalogue(client)
+    from app.workers.local import start_runner, stop_runner
+
+    stop_runner()
+    run_id = client.post("/api/v1/runs", json={}).json()["id"]
+    assert client.get(f"/api/v1/runs/{run_id}").json()["state"] == "queued"
+    start_runner()  # a new service process picks up what was left queued
+    assert wait_final(client, run_id)["state"] == "optimal"
