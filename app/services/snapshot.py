@@ -22,10 +22,12 @@ def _industry_codes(session: Session) -> dict[int, str]:
 def load_villages(session: Session, *, counties: list[str]) -> list[SolverVillage]:
     """Villages in scope (all counties when the list is empty), with their needs in rank order."""
     industries = _industry_codes(session)
-    stmt = select(Village).order_by(Village.code)
+    stmt = select(Village.id, Village.code, Village.lon, Village.lat, Village.poverty_alleviated,
+                  Village.designated_support, Village.three_areas, Village.key_village, Village.excluded
+                  ).order_by(Village.code)
     if counties:
         stmt = stmt.where(Village.county_id.in_(select(County.id).where(County.code.in_(counties))))
-    rows = session.execute(stmt.execution_options(yield_per=5000)).scalars()
+    rows = session.execute(stmt).all()
     needs: dict[int, list[Need]] = defaultdict(list)
     for village_id, industry_id, weight, primary in session.execute(
         select(VillageNeed.village_id, VillageNeed.industry_id, VillageNeed.weight, VillageNeed.is_primary)
@@ -54,11 +56,14 @@ def load_specialists(session: Session, *, counties: list[str] | None = None) -> 
     members: dict[int, list[str]] = defaultdict(list)
     for team_id, member_id in session.execute(select(TeamMember.team_id, TeamMember.member_id)):
         members[team_id].append(codes[member_id])
-    stmt = select(Specialist).order_by(Specialist.code)
+    cols = (Specialist.id, Specialist.code, Specialist.home_region_code, Specialist.lon, Specialist.lat,
+            Specialist.capacity, Specialist.service_days, Specialist.max_distance_km, Specialist.kind,
+            Specialist.three_areas_programme, Specialist.active, Specialist.grade)
+    stmt = select(*cols).order_by(Specialist.code)
     if counties:
         stmt = stmt.where(Specialist.home_county_code.in_(counties))
     out = []
-    for s in session.execute(stmt.execution_options(yield_per=5000)).scalars():
+    for s in session.execute(stmt):
         home = s.home_region_code or ""
         out.append(SolverSpecialist(
             id=s.code, county=home[:6] or None, township=home[:9] if len(home) >= 9 else None,

@@ -3,8 +3,7 @@
 import logging
 import multiprocessing
 import threading
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.pool import Pool
 
 from app.settings import get_settings
 from app.workers.reaper import Reaper, stale_queued
@@ -19,40 +18,31 @@ def _child_execute(run_id: str) -> str | None:
     return execute_run(run_id)
 
 
-def _warm() -> None:
-    import solver  # noqa: F401 - import OR-Tools once so the first run pays no start-up
+def _child_init() -> None:
+    import solver  # noqa: F401 - import OR-Tools once per worker process, not per run
 
 
 class LocalRunner:
-    """At most `max_concurrent_runs` runs solve at once, each in a worker process; the rest wait queued."""
+    """At most `max_concurrent_runs` runs solve at once, each in a worker process; the rest wait queued.
+
+    The pool starts on the first run, so a service that only serves the catalogue spawns nothing.
+    A worker process that dies is replaced by the pool; its run's lease runs out and the reaper re-queues it.
+    """
 
     def __init__(self, max_workers: int) -> None:
         self.max_workers = max_workers
         self.lock = threading.Lock()
-        self.pool = self._new_pool()
+        self.pool: Pool | None = None
         self.reaper = Reaper(self.submit)
 
-    def _new_pool(self) -> ProcessPoolExecutor:
-        pool = ProcessPoolExecutor(self.max_workers, mp_context=multiprocessing.get_context("spawn"))
-        for _ in range(self.max_workers):
-            pool.submit(_warm)
-        return pool
-
     def submit(self, run_id: str) -> None:
-        """Hand a run id to the pool (a broken pool, e.g. after a killed child, is replaced)."""
+        """Hand a run id to the pool."""
         with self.lock:
-            try:
-                future = self.pool.submit(_child_execute, run_id)
-            except BrokenProcessPool:
-                log.warning("worker pool broken; starting a new one")
-                self.pool = self._new_pool()
-                future = self.pool.submit(_child_execute, run_id)
-        future.add_done_callback(lambda f, rid=run_id: self._done(rid, f))
-
-    def _done(self, run_id: str, future: Future[str | None]) -> None:
-        exc = future.exception()
-        if exc is not None:
-            log.error("run %s: worker process ended abnormally: %r (the reaper re-queues it)", run_id, exc)
+            if self.pool is None:
+                ctx = multiprocessing.get_context("spawn")
+                self.pool = ctx.Pool(self.max_workers, initializer=_child_init)
+            self.pool.apply_async(_child_execute, (run_id,), error_callback=lambda exc, rid=run_id: log.error(
+                "run %s: worker process raised %r", rid, exc))
 
     def start(self) -> None:
         """Pick up runs left queued by an earlier process, then keep reaping lost ones."""
@@ -61,8 +51,13 @@ class LocalRunner:
         self.reaper.start()
 
     def stop(self) -> None:
+        """Stop reaping and end the worker processes (runs in flight are re-queued by the next start)."""
         self.reaper.stopped.set()
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        with self.lock:
+            if self.pool is not None:
+                self.pool.terminate()
+                self.pool.join()
+                self.pool = None
 
 
 def current_runner() -> LocalRunner | None:

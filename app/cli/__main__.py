@@ -1,0 +1,5 @@
+"""`python -m app.cli` runs the `jiedui` command."""
+
+from app.cli import main
+
+main()
