@@ -4,16 +4,24 @@ import base64
 from datetime import datetime
 import json
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Response
+from fastapi import Query, Response
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import DateTime, Select, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from app.errors import InvalidInput, PreconditionFailed, errors_from_pydantic
+from app.errors import InvalidInput, PayloadTooLarge, PreconditionFailed, errors_from_pydantic
 
 M = TypeVar("M", bound=BaseModel)
+Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
+Limit = Annotated[int, Query(ge=1, le=1000)]
+
+
+def check_bulk_size(rows: list[Any], max_rows: int) -> None:
+    """413 when a bulk request carries more rows than allowed."""
+    if len(rows) > max_rows:
+        raise PayloadTooLarge(f"{len(rows)} rows in one request; at most {max_rows}")
 
 
 @dataclass

@@ -2,11 +2,10 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Response, status
+from fastapi import APIRouter, Body, Response, status
 
-from app.api.common import apply_patch, check_if_match, paginate, set_etag
+from app.api.common import Cursor, Limit, apply_patch, check_bulk_size, check_if_match, paginate, set_etag
 from app.api.deps import IfMatch, SessionDep, SettingsDep
-from app.errors import PayloadTooLarge
 from app.schemas.common import BulkResult, ListPage
 from app.schemas.regions import CountyIn, CountyOut, TownshipIn, TownshipOut
 from app.services import regions as svc
@@ -15,14 +14,6 @@ from models import County, Township
 router = APIRouter(tags=["regions"])
 SORTS_COUNTY = {"code": County.code, "name": County.name, "updated_at": County.updated_at}
 SORTS_TOWNSHIP = {"code": Township.code, "name": Township.name, "updated_at": Township.updated_at}
-Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
-Limit = Annotated[int, Query(ge=1, le=1000)]
-
-
-def check_bulk_size(rows: list[Any], max_rows: int) -> None:
-    """413 when a bulk request carries more rows than allowed."""
-    if len(rows) > max_rows:
-        raise PayloadTooLarge(f"{len(rows)} rows in one request; at most {max_rows}")
 
 
 @router.get("/counties", response_model=ListPage[CountyOut])

@@ -3,20 +3,19 @@
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query, Response, status
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Header, Response, status
+from fastapi.responses import HTMLResponse, JSONResponse
 
-from app.api.common import paginate
+from app.api.common import Cursor, Limit, paginate
 from app.api.deps import SessionDep
 from app.schemas.runs import RunCreate, RunOut
 from app.services import results as res
 from app.services import runs as svc
-from app.services.export import export_run
+from app.services.changes import change_report, report_html, report_xlsx
+from app.services.export import code_names, export_run
 from models import Run, RunAssignment, RunUncovered
 
 router = APIRouter(tags=["runs"])
-Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
-Limit = Annotated[int, Query(ge=1, le=1000)]
 
 
 def _run_body(run: Run) -> dict[str, Any]:
@@ -108,3 +107,16 @@ def diff(session: SessionDep, a: str, b: str) -> Any:
     svc.get_run(session, run_id=a)
     svc.get_run(session, run_id=b)
     return res.diff_runs(session, a=a, b=b)
+
+
+@router.get("/runs/{run_id}/changes")
+def changes(session: SessionDep, run_id: str, format: Literal["json", "html", "xlsx"] = "json") -> Any:  # noqa: A002
+    report = change_report(session, run=svc.get_run(session, run_id=run_id))
+    if format == "json":
+        return report
+    names = code_names(session)
+    if format == "html":
+        return HTMLResponse(report_html(report, names))
+    return Response(report_xlsx(report, names),
+                    media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="jiedui-changes-{run_id[:8]}.xlsx"'})

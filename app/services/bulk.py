@@ -3,7 +3,8 @@
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import String, Table, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -37,6 +38,9 @@ def ids_by_code(session: Session, table: Table, codes: Iterable[str]) -> dict[st
     """Map external codes to surrogate ids, in chunks."""
     out: dict[str, int] = {}
     code_list = list(dict.fromkeys(codes))
+    if session.get_bind().dialect.name == "postgresql":  # one array parameter instead of one per code
+        codes_param = bindparam("codes", value=code_list, type_=ARRAY(String))
+        return {c: i for c, i in session.execute(select(table.c.code, table.c.id).where(table.c.code == any_(codes_param)))}
     for part in chunks(code_list, MAX_PARAMS):
         out.update((c, i) for c, i in session.execute(select(table.c.code, table.c.id).where(table.c.code.in_(part))))
     return out
@@ -55,9 +59,10 @@ def upsert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> t
     cols = list(rows[0].keys())
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    for part in chunks(rows, max(1, MAX_PARAMS // len(cols))):
-        stmt = insert(table).values(list(part))
-        update = {c: stmt.excluded[c] for c in cols if c not in ("code", "created_at", "version")}
-        update["version"] = table.c.version + 1
-        session.execute(stmt.on_conflict_do_update(index_elements=["code"], set_=update))
+    # One statement executed with many parameter sets: compiled once, batched by the driver (a multi-row
+    # VALUES clause would compile one bind parameter per cell, which dominates the time of large batches).
+    stmt = insert(table)
+    update = {c: stmt.excluded[c] for c in cols if c not in ("code", "created_at", "version")}
+    update["version"] = table.c.version + 1
+    session.execute(stmt.on_conflict_do_update(index_elements=["code"], set_=update), rows)
     return len(rows) - existing, existing
