@@ -53,6 +53,7 @@ class RunCreate(Strict):
     forbidden: list[PairRef] = Field(default_factory=list)
     previous: list[PreviousPairIn] = Field(default_factory=list)
     previous_run: str | None = Field(default=None, description="take continuity pairs from this run")
+    renews: str | None = Field(default=None, description="the run this one renews (for the change report)")
     continuity_min_grade: Grade = "合格"
     max_changes: Annotated[int, Field(ge=0)] | None = None
     overrides: list[OverrideIn] = Field(default_factory=list)

@@ -103,3 +103,11 @@ def export_run(session: Session, *, run: Run, fmt: str) -> tuple[bytes, str, str
     out = io.BytesIO()
     wb.save(out)
     return (out.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", f"{stem}.xlsx")
+
+
+def code_names(session: Session) -> dict[str, str]:
+    """Display name of every county, village and specialist code (one map; codes do not collide)."""
+    out: dict[str, str] = {}
+    for table in (County, Village, Specialist):
+        out.update({c: n for c, n in session.execute(select(table.code, table.name))})
+    return out

@@ -26,12 +26,15 @@ def request_hash(body: RunCreate) -> str:
 
 
 def _previous_pairs(session: Session, *, body: RunCreate) -> tuple[PreviousPair, ...]:
+    """Last season's pairs: those listed, plus (ungraded) every pair of `previous_run` not listed."""
     pairs = [PreviousPair(p.specialist, p.village, p.grade) for p in body.previous]
+    for field in ("previous_run", "renews"):
+        ref = getattr(body, field)
+        if ref and session.get(Run, ref) is None:
+            raise InvalidInput(f"{field} {ref} not found", errors=[row_error(None, field, "no such run")])
     if body.previous_run:
         prev = session.get(Run, body.previous_run)
-        if prev is None:
-            raise InvalidInput(f"previous_run {body.previous_run} not found",
-                               errors=[row_error(None, "previous_run", "no such run")])
+        assert prev is not None
         grades = {(p.specialist, p.village): p.grade for p in body.previous}
         for s, v in session.execute(select(RunAssignment.specialist_code, RunAssignment.village_code)
                                     .where(RunAssignment.run_id == prev.id)):

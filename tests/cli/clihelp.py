@@ -1,0 +1,53 @@
+"""Running the `jiedui` CLI against the test database (SQLite, or PostgreSQL with JIEDUI_TEST_DB=postgres)."""
+
+from typing import Any
+
+from click.testing import Result
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from app.cli import main
+from app.cli.output import reset_caches
+from app.db import get_engine, get_sessionmaker
+from app.schemas.regions import CountyIn, TownshipIn
+from app.schemas.specialists import SpecialistIn
+from app.schemas.villages import VillageIn
+from app.services.regions import bulk_upsert_counties, bulk_upsert_townships
+from app.services.specialists import bulk_upsert_specialists, specialists_out
+from app.services.villages import bulk_upsert_villages
+from models import ServiceRecord, Specialist
+from tests.catalogue import COUNTY, SPECIALISTS, TOWNSHIPS, VILLAGES
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> Result:
+    """Invoke the CLI; it builds its own engine from DATABASE_URL, disposed afterwards (no idle pools left)."""
+    result = CliRunner().invoke(main, list(args), env=env)
+    get_engine().dispose()
+    reset_caches()  # back to the test database's settings (env may have pointed the CLI elsewhere)
+    return result
+
+
+def load_catalogue() -> None:
+    """The small catalogue of tests/catalogue.py, through the services."""
+    with get_sessionmaker()() as session:
+        bulk_upsert_counties(session, rows=[CountyIn.model_validate(COUNTY)])
+        bulk_upsert_townships(session, rows=[TownshipIn.model_validate(t) for t in TOWNSHIPS])
+        bulk_upsert_villages(session, rows=[VillageIn.model_validate(v) for v in VILLAGES])
+        bulk_upsert_specialists(session, rows=[SpecialistIn.model_validate(s) for s in SPECIALISTS])
+        session.commit()
+
+
+def records() -> list[dict[str, Any]]:
+    """Every stored service record, by key."""
+    with get_sessionmaker()() as session:
+        rows = session.scalars(select(ServiceRecord).order_by(ServiceRecord.season, ServiceRecord.specialist_code,
+                                                              ServiceRecord.village_code))
+        return [{"season": r.season, "specialist": r.specialist_code, "village": r.village_code, "grade": r.grade,
+                 "service_days": r.service_days, "visits": r.visits, "note": r.note, "version": r.version}
+                for r in rows]
+
+
+def specialist_bodies() -> list[dict[str, Any]]:
+    with get_sessionmaker()() as session:
+        rows = list(session.scalars(select(Specialist).order_by(Specialist.code)))
+        return specialists_out(session, specialists=rows)
