@@ -1,0 +1,221 @@
+"""Benchmark of the Jiedui solver on seeded synthetic city and province instances.
+
+Usage:  .venv/bin/python benchmarks/bench_solver.py [--only city,province] [--repeat N]
+
+Each run happens in a fresh subprocess (so ru_maxrss is the peak memory of that
+run alone); the instance is generated inside it (generation is not timed, its
+memory is included). Prints ONE markdown table. "core MCF" is a single OR-Tools
+min-cost flow on the same candidate arcs with coverage and match combined
+(candidate building excluded); "ratio" = solver end-to-end time / core MCF time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+INSTANCES: dict[str, dict[str, Any]] = {
+    "city": {
+        "n_villages": 2000,
+        "n_specialists": 1500,
+        "county_spacing_km": 45.0,
+        "repeat": 3,
+    },
+    "city-network-rules": {
+        "n_villages": 2000,
+        "n_specialists": 1500,
+        "county_spacing_km": 45.0,
+        "repeat": 3,
+        "side_rules": False,
+    },
+    "province": {
+        "n_villages": 16000,
+        "n_specialists": 17000,
+        "county_spacing_km": 64.0,
+        "repeat": 1,
+    },
+    "province-network-rules": {
+        "n_villages": 16000,
+        "n_specialists": 17000,
+        "county_spacing_km": 64.0,
+        "repeat": 1,
+        "side_rules": False,
+    },
+}
+
+
+def _instance(name: str) -> Any:
+    from solver.model import MatchParams
+    from solver.synthetic import generate
+
+    cfg = INSTANCES[name]
+    params = MatchParams(time_limit_s=60.0, workers=2)
+    if not cfg.get(
+        "side_rules", True
+    ):  # locks, forbidden, radius, expertise, three-areas stay on
+        params = MatchParams(
+            time_limit_s=60.0, workers=2, use_days_budget=False, team_rule=False
+        )
+    return generate(
+        cfg["n_villages"],
+        cfg["n_specialists"],
+        seed=1,
+        county_spacing_km=cfg["county_spacing_km"],
+        params=params,
+    )
+
+
+def _core_mcf_seconds(instance: Any) -> float:
+    # One min-cost flow over the same eligible pairs: coverage (weighted) then match, combined in one cost.
+    import numpy as np
+    from ortools.graph.python import min_cost_flow
+
+    from solver.candidates import build_pairs, prepare
+
+    prep = prepare(instance)
+    build_pairs(prep)
+    t0 = time.perf_counter()
+    n_s, n_v = len(prep.spec_ids), len(prep.vil_ids)
+    score = np.rint(prep.score * 100).astype(np.int64)
+    big = int(score.max(initial=0)) * int(prep.s_cap.sum()) + 1
+    tails = np.concatenate(
+        [np.zeros(n_s), 1 + prep.ps, 1 + n_s + np.arange(n_v), [0]]
+    ).astype(np.int32)
+    heads = np.concatenate(
+        [
+            1 + np.arange(n_s),
+            1 + n_s + prep.pv,
+            np.full(n_v, 1 + n_s + n_v),
+            [1 + n_s + n_v],
+        ]
+    ).astype(np.int32)
+    caps = np.concatenate(
+        [prep.s_cap * prep.s_ok, np.ones(len(prep.ps)), prep.v_req, [prep.v_req.sum()]]
+    ).astype(np.int64)
+    costs = np.concatenate([np.zeros(n_s), -score, -big * prep.v_weight, [0]]).astype(
+        np.int64
+    )
+    mcf = min_cost_flow.SimpleMinCostFlow()
+    mcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
+    supply = np.zeros(n_s + n_v + 2, dtype=np.int64)
+    supply[0], supply[-1] = prep.v_req.sum(), -prep.v_req.sum()
+    mcf.set_nodes_supplies(np.arange(len(supply), dtype=np.int32), supply)
+    assert mcf.solve() == mcf.OPTIMAL
+    return time.perf_counter() - t0
+
+
+def worker(name: str, core: bool) -> None:
+    """Run one solve (or the core MCF) and print a JSON line with results and peak memory."""
+    from solver import solve
+
+    instance = _instance(name)
+    if core:
+        out: dict[str, Any] = {"core_s": _core_mcf_seconds(instance)}
+    else:
+        t0 = time.perf_counter()
+        sol = solve(instance)
+        wall = time.perf_counter() - t0
+        out = {
+            "wall_s": wall,
+            "status": sol.status,
+            "method": sol.method,
+            "gap": sol.gap,
+            "levels": [lv.to_dict() for lv in sol.levels],
+            "size": sol.model_size,
+            "uncovered": sum(u.missing for u in sol.uncovered),
+        }
+    out["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(out, ensure_ascii=False))
+
+
+def _run(name: str, core: bool) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--worker", name] + (["--core"] if core else [])
+    res = subprocess.run(
+        cmd,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=os.environ | {"PYTHONPATH": str(ROOT)},
+    )
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def _fmt_level(lv: dict[str, Any]) -> str:
+    gap = "n/a" if lv["gap"] is None else f"{100 * lv['gap']:.2f}%"
+    bound = "-" if lv["bound"] is None else f"{lv['bound']:g}"
+    return f"{lv['value']:g} / {bound} ({gap}{'' if lv['proven'] else ', unproven'})"
+
+
+def _short_method(method: str) -> str:
+    base = (
+        "MCF lexicographic ("
+        + method.split("solves: ")[1].split(";")[0].replace(" | ", " → ")
+        + ")"
+        if "solves: " in method
+        else method
+    )
+    if "restrictions" in method:
+        rounds = method.split("restrictions (")[1].split(" rounds")[0]
+        base += f" + side-rule restriction ({rounds} rounds)"
+    if "CP-SAT polish on" in method:
+        base += " + CP-SAT polish" + (
+            " (improved)" if method.endswith("improved") else ""
+        )
+    return base
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument(
+        "--only", default=",".join(INSTANCES), help="comma-separated instance names"
+    )
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=None,
+        help="runs per instance (default 3 city / 1 province)",
+    )
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
+    ap.add_argument("--core", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.worker:
+        worker(args.worker, args.core)
+        return
+    names = [n for n in args.only.split(",") if n]
+    level_names = ["coverage", "match", "continuity", "travel", "balance"]
+    print(
+        "| instance | villages / specialists / pairs | method | status | time s (median) | "
+        + " | ".join(f"{n} value / bound (gap)" for n in level_names)
+        + " | core MCF s | ratio | peak MB |"
+    )
+    print("|" + "---|" * (9 + len(level_names)))
+    for name in names:
+        reps = args.repeat or INSTANCES[name]["repeat"]
+        runs = [_run(name, core=False) for _ in range(reps)]
+        core = [_run(name, core=True)["core_s"] for _ in range(reps)]
+        t = statistics.median(r["wall_s"] for r in runs)
+        c = statistics.median(core)
+        last = runs[-1]
+        size = last["size"]
+        levels = {lv["name"]: _fmt_level(lv) for lv in last["levels"]}
+        print(
+            f"| {name} | {size['villages']} / {size['specialists']} / {size['candidates']} | {_short_method(last['method'])} | {last['status']} | {t:.2f} | "
+            + " | ".join(levels.get(n, "-") for n in level_names)
+            + f" | {c:.2f} | {t / c:.1f} | {max(r['maxrss_mb'] for r in runs):.0f} |",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()

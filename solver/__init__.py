@@ -1,0 +1,53 @@
+"""Jiedui (结对) optimisation core: pair science-and-technology specialists with villages.
+
+Pure: frozen dataclasses in, dataclasses out; no database or I/O.
+
+Method. Eligible pairs are built with numpy (solver.candidates, solver.spatial).
+The core (coverage + capacity + per-pair criteria + convex load balance) is a
+transportation network solved by OR-Tools min-cost flow; levels are
+lexicographic, each proven optimal and then fixed to its optimal face with node
+potentials (solver.network). Side rules that break the network (total days
+budget, team rule, max_changes) are checked on the network optimum, which is a
+relaxation and gives the bounds. If it breaks one, the network is re-solved
+under restrictions (solver.restrict: ban pairs, lower capacities, pick one side
+of a team, force previous pairs) until the rules hold, and CP-SAT may polish a
+small neighbourhood (solver.repair). A level is reported optimal only when its
+value equals the relaxation bound. solver.validate re-checks any answer
+independently; solver.synthetic generates realistic test instances.
+"""
+
+from solver.model import (
+    Assignment,
+    LevelResult,
+    MatchInstance,
+    MatchParams,
+    MatchSolution,
+    Need,
+    PairOverride,
+    PreviousPair,
+    Progress,
+    Reason,
+    Recruit,
+    Specialist,
+    Uncovered,
+    Village,
+)
+from solver.solve import solve
+
+__all__ = [
+    "Assignment",
+    "LevelResult",
+    "MatchInstance",
+    "MatchParams",
+    "MatchSolution",
+    "Need",
+    "PairOverride",
+    "PreviousPair",
+    "Progress",
+    "Reason",
+    "Recruit",
+    "Specialist",
+    "Uncovered",
+    "Village",
+    "solve",
+]

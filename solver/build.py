@@ -1,0 +1,397 @@
+"""From prepared pairs to the network: locks, effective capacities, teams, level costs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from solver.candidates import Prepared
+from solver.model import LEVEL_NAMES
+from solver.network import Network
+
+UNIT_SCALE: dict[str, int] = {
+    "coverage": 1,
+    "match": 100,
+    "continuity": 1,
+    "travel": 10,
+    "balance": 1,
+}
+
+
+@dataclass
+class Setup:
+    prep: Prepared
+    lock_pairs: np.ndarray  # pair indices that are locked
+    load0: np.ndarray  # locked load per specialist
+    days0: np.ndarray  # locked days per specialist
+    req_res: np.ndarray  # demand left per village after locks
+    cap_eff: (
+        np.ndarray
+    )  # network capacity per specialist (after locks, days, team rule)
+    teams: dict[int, list[int]]  # team specialist index -> member indices
+    conflicts: list[str] = field(default_factory=list)  # hard-rule contradictions
+    fixed: np.ndarray = field(
+        default_factory=lambda: np.zeros(0, bool)
+    )  # per pair: locked or forced
+    banned: np.ndarray = field(
+        default_factory=lambda: np.zeros(0, bool)
+    )  # per pair: removed by a repair restriction
+
+
+def level_spec(levels: tuple[str, ...]) -> list[list[str]]:
+    """Parse level entries ("match+continuity") and put coverage alone first."""
+    out: list[list[str]] = [["coverage"]]
+    for entry in levels:
+        names = [
+            n.strip() for n in entry.split("+") if n.strip() and n.strip() != "coverage"
+        ]
+        for n in names:
+            if n not in LEVEL_NAMES:
+                raise ValueError(f"unknown level {n!r}")
+        if names:
+            out.append(names)
+    return out
+
+
+def _team_map(
+    prep: Prepared, instance_members: dict[str, tuple[str, ...]]
+) -> dict[int, list[int]]:
+    # Team specialist index -> member indices (only known ids, sorted).
+    index = {x: i for i, x in enumerate(prep.spec_ids)}
+    teams: dict[int, list[int]] = {}
+    for tid, members in sorted(instance_members.items()):
+        ms = sorted({index[m] for m in members if m in index and m != tid})
+        if tid in index and ms:
+            teams[index[tid]] = ms
+    return teams
+
+
+def check_locks(prep: Prepared, setup: Setup) -> None:
+    """Hard-rule contradictions created by locks (each makes the run infeasible)."""
+    p = prep.params
+    s_index = {x: i for i, x in enumerate(prep.spec_ids)}
+    v_index = {x: i for i, x in enumerate(prep.vil_ids)}
+    forbidden = set(p.forbidden)
+    for a, b in sorted(set(p.locked)):
+        if a not in s_index or b not in v_index:
+            setup.conflicts.append(
+                f"lock ({a}, {b}) refers to an unknown specialist or village"
+            )
+        elif (a, b) in forbidden:
+            setup.conflicts.append(f"lock ({a}, {b}) is also forbidden")
+        elif not prep.s_ok[s_index[a]]:
+            setup.conflicts.append(
+                f"lock ({a}, {b}): specialist is inactive or graded 不合格"
+            )
+        elif prep.v_excluded[v_index[b]]:
+            setup.conflicts.append(f"lock ({a}, {b}): village is excluded")
+    over_cap = np.flatnonzero(setup.load0 > prep.s_cap)
+    setup.conflicts += [
+        f"{prep.spec_ids[s]} has {setup.load0[s]} locks but capacity {prep.s_cap[s]}"
+        for s in over_cap
+    ]
+    over_days = np.flatnonzero(setup.days0 > prep.s_days + 1e-9)
+    setup.conflicts += [
+        f"{prep.spec_ids[s]}: locked pairs need {setup.days0[s]:g} days > {prep.s_days[s]:g} available"
+        for s in over_days
+    ]
+    locks_v = np.bincount(prep.pv[setup.lock_pairs], minlength=len(prep.vil_ids))
+    over_v = np.flatnonzero(locks_v > prep.v_req)
+    setup.conflicts += [
+        f"village {prep.vil_ids[v]} has {locks_v[v]} locks but requires {prep.v_req[v]}"
+        for v in over_v
+        if not prep.v_excluded[v]
+    ]
+    if p.team_rule:
+        for t, ms in setup.teams.items():
+            if setup.load0[t] > 0 and any(setup.load0[m] > 0 for m in ms):
+                setup.conflicts.append(
+                    f"team {prep.spec_ids[t]} and one of its members are both locked (team rule)"
+                )
+
+
+def make_setup(
+    prep: Prepared,
+    members: dict[str, tuple[str, ...]],
+    banned: np.ndarray | None = None,
+    forced: np.ndarray | None = None,
+    cap_limit: np.ndarray | None = None,
+) -> Setup:
+    """Pre-assign locks (and `forced` pairs), drop `banned` pairs, then derive network capacities."""
+    n_s = len(prep.spec_ids)
+    fixed = prep.locked | (forced if forced is not None else False)
+    lock_pairs = np.flatnonzero(fixed)
+    load0 = np.bincount(prep.ps[lock_pairs], minlength=n_s).astype(np.int64)
+    days0 = np.bincount(
+        prep.ps[lock_pairs], weights=prep.days[lock_pairs], minlength=n_s
+    )
+    locks_v = np.bincount(prep.pv[lock_pairs], minlength=len(prep.vil_ids))
+    req_res = np.maximum(prep.v_req - locks_v, 0)
+    cap_eff = np.where(prep.s_ok, np.maximum(prep.s_cap - load0, 0), 0)
+    teams = _team_map(prep, members) if prep.params.team_rule else {}
+    setup = Setup(prep, lock_pairs, load0, days0, req_res, cap_eff, teams)
+    setup.fixed = fixed
+    setup.banned = (
+        banned.copy() if banned is not None else np.zeros(len(prep.ps), dtype=bool)
+    )
+    check_locks(prep, setup)
+    for (
+        t,
+        ms,
+    ) in (
+        teams.items()
+    ):  # a locked team blocks its members, a locked member blocks the team
+        if load0[t] > 0:
+            cap_eff[ms] = 0
+        if load0[ms].sum() > 0:
+            cap_eff[t] = 0
+    cap_eff[:] = np.minimum(cap_eff, _days_capacity(prep, setup))
+    if cap_limit is not None:
+        cap_eff[:] = np.minimum(cap_eff, cap_limit)
+    return setup
+
+
+def free_pair_mask(setup: Setup) -> np.ndarray:
+    """Pairs that become network arcs: not locked, specialist has capacity, village has demand."""
+    prep = setup.prep
+    fits = (
+        prep.days <= (prep.s_days - setup.days0)[prep.ps] + 1e-9
+    )  # days left after locks
+    return (
+        ~setup.fixed
+        & ~setup.banned
+        & fits
+        & (setup.cap_eff[prep.ps] > 0)
+        & (setup.req_res[prep.pv] > 0)
+    )
+
+
+def _days_capacity(prep: Prepared, setup: Setup) -> np.ndarray:
+    # Most villages a specialist can take within the days left: count of cheapest pairs fitting the budget.
+    free = np.flatnonzero(~setup.fixed & ~setup.banned)
+    order = free[np.lexsort((prep.days[free], prep.ps[free]))]
+    s = prep.ps[order]
+    csum = np.cumsum(prep.days[order])
+    starts = np.searchsorted(s, np.arange(len(prep.spec_ids)))
+    base = np.concatenate([[0.0], csum])[starts]
+    within = csum - base[s] <= (prep.s_days - setup.days0)[s] + 1e-9
+    return np.bincount(s[within], minlength=len(prep.spec_ids)).astype(np.int64)
+
+
+def build_network(setup: Setup) -> Network:
+    """Nodes: 0 source, 1 sink, team groups, specialists, villages; arcs as in network.py."""
+    prep = setup.prep
+    n_s, n_v = len(prep.spec_ids), len(prep.vil_ids)
+    groups = {
+        t: ms
+        for t, ms in setup.teams.items()
+        if setup.cap_eff[t] > 0 and setup.cap_eff[ms].sum() > 0
+    }
+    in_group = np.full(n_s, -1, dtype=np.int64)
+    seen: set[int] = set()
+    group_list: list[tuple[int, list[int]]] = []
+    for t, ms in sorted(groups.items()):
+        if t in seen or any(m in seen or m in groups for m in ms):
+            continue  # overlapping teams: no shared-capacity tightening
+        seen.update([t, *ms])
+        group_list.append((t, ms))
+    g0 = 2
+    s0 = g0 + len(group_list)
+    v0 = s0 + n_s
+    n_nodes = v0 + n_v + 0
+    tails: list[np.ndarray] = []
+    heads: list[np.ndarray] = []
+    caps: list[np.ndarray] = []
+    demand = int(setup.req_res.sum())
+    tails.append(np.array([0]))
+    heads.append(np.array([1]))
+    caps.append(np.array([demand]))
+    for g, (t, ms) in enumerate(
+        group_list
+    ):  # shared capacity of a team and its members (valid relaxation)
+        in_group[[t, *ms]] = g0 + g
+        tails.append(np.array([0]))
+        heads.append(np.array([g0 + g]))
+        caps.append(
+            np.array([max(int(setup.cap_eff[t]), int(setup.cap_eff[ms].sum()))])
+        )
+    unit_spec = np.repeat(np.arange(n_s), setup.cap_eff)
+    unit_step = (
+        setup.load0[unit_spec]
+        + (
+            np.arange(len(unit_spec))
+            - np.repeat(np.cumsum(setup.cap_eff) - setup.cap_eff, setup.cap_eff)
+        )
+        + 1
+    )
+    u_start = sum(len(x) for x in tails)
+    tails.append(np.where(in_group[unit_spec] >= 0, in_group[unit_spec], 0))
+    heads.append(s0 + unit_spec)
+    caps.append(np.ones(len(unit_spec), dtype=np.int64))
+    pair_index = np.flatnonzero(free_pair_mask(setup))
+    p_start = u_start + len(unit_spec)
+    pair_tail, chain = _day_tiers(setup, pair_index, s0, v0 + n_v)
+    n_nodes += len(chain[0])
+    tails.append(pair_tail)
+    heads.append(v0 + prep.pv[pair_index].astype(np.int64))
+    caps.append(np.ones(len(pair_index), dtype=np.int64))
+    w_start = p_start + len(pair_index)
+    tails.append(v0 + np.arange(n_v))
+    heads.append(np.ones(n_v, dtype=np.int64))
+    caps.append(setup.req_res.astype(np.int64))
+    tails.append(chain[1])
+    heads.append(chain[0])
+    caps.append(chain[2])
+    supply = np.zeros(n_nodes, dtype=np.int64)
+    supply[0], supply[1] = demand, -demand
+    return Network(
+        n_nodes=n_nodes,
+        tail=np.concatenate(tails).astype(np.int64),
+        head=np.concatenate(heads).astype(np.int64),
+        cap=np.concatenate(caps).astype(np.int64),
+        supply=supply,
+        pair_arcs=slice(p_start, w_start),
+        pair_index=pair_index,
+        unit_arcs=slice(u_start, p_start),
+        unit_spec=unit_spec,
+        unit_step=unit_step.astype(np.int64),
+        village_arcs=slice(w_start, w_start + n_v),
+    )
+
+
+def _day_tiers(
+    setup: Setup, pair_index: np.ndarray, s0: int, first_node: int
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    # Days tightening (valid relaxation): with L days left, at most j villages needing more than L/(j+1) days.
+    # Pair arcs needing more than L/c leave from a chain s -> h_{c-1} -> ... -> h_1 with capacity j at h_j.
+    prep = setup.prep
+    s = prep.ps[pair_index].astype(np.int64)
+    left = (prep.s_days - setup.days0)[s]
+    cap = setup.cap_eff[s]
+    fit = np.where(
+        np.isfinite(left),
+        np.floor(left / np.maximum(prep.days[pair_index], 1e-9) + 1e-9),
+        np.inf,
+    )
+    tier = np.where(fit < cap, np.maximum(fit, 1), 0).astype(np.int64)
+    tail = s0 + s
+    needs = np.unique(s[tier > 0])
+    node_of: dict[tuple[int, int], int] = {}
+    c_head: list[int] = []
+    c_tail: list[int] = []
+    c_cap: list[int] = []
+    for sp in needs:
+        c = int(setup.cap_eff[sp])
+        prev = s0 + int(sp)
+        for j in range(c - 1, 0, -1):
+            node = first_node + len(node_of)
+            node_of[(int(sp), j)] = node
+            c_tail.append(prev)
+            c_head.append(node)
+            c_cap.append(j)
+            prev = node
+    tiered = np.flatnonzero(tier > 0)
+    tail[tiered] = [node_of[(int(a), int(b))] for a, b in zip(s[tiered], tier[tiered])]
+    chain = (
+        np.array(c_head, dtype=np.int64),
+        np.array(c_tail, dtype=np.int64),
+        np.array(c_cap, dtype=np.int64),
+    )
+    return tail, chain
+
+
+def criterion_costs(net: Network, prep: Prepared, name: str) -> np.ndarray:
+    """Per-arc integer cost (minimised) of one criterion; maximised criteria are negated."""
+    c = np.zeros(len(net.cap), dtype=np.int64)
+    pi = net.pair_index
+    if name == "coverage":
+        c[net.village_arcs] = -prep.v_weight
+    elif name == "match":
+        c[net.pair_arcs] = -np.rint(prep.score[pi] * UNIT_SCALE["match"]).astype(
+            np.int64
+        )
+    elif name == "continuity":
+        c[net.pair_arcs] = -prep.cont[pi].astype(np.int64)
+    elif name == "travel":
+        c[net.pair_arcs] = np.rint(prep.dist[pi] * UNIT_SCALE["travel"]).astype(
+            np.int64
+        )
+    elif name == "balance":
+        c[net.unit_arcs] = 2 * net.unit_step - 1
+    return c
+
+
+def level_costs(
+    net: Network, prep: Prepared, spec: list[list[str]]
+) -> list[np.ndarray]:
+    """Integer cost per level: weighted sum of its criteria (weights from params.level_weights)."""
+    weights = prep.params.level_weights
+    out = []
+    for names in spec:
+        total = np.zeros(len(net.cap), dtype=np.int64)
+        for n in names:
+            w = float(weights.get(n, 1.0)) if len(names) > 1 else 1.0
+            total += np.rint(w * criterion_costs(net, prep, n)).astype(np.int64)
+        out.append(total)
+    return out
+
+
+def pair_level_values(
+    prep: Prepared, assigned: np.ndarray, spec: list[list[str]]
+) -> list[int]:
+    """Level values (internal minimised integers) of a set of assigned pair indices, locks included."""
+    weights = prep.params.level_weights
+    n_s, n_v = len(prep.spec_ids), len(prep.vil_ids)
+    load = np.bincount(prep.ps[assigned], minlength=n_s)
+    per_v = np.bincount(prep.pv[assigned], minlength=n_v)
+    raw = {
+        "coverage": -int(np.sum(prep.v_weight * np.minimum(per_v, prep.v_req))),
+        "match": -int(
+            np.rint(prep.score[assigned] * UNIT_SCALE["match"]).astype(np.int64).sum()
+        ),
+        "continuity": -int(prep.cont[assigned].sum()),
+        "travel": int(
+            np.rint(prep.dist[assigned] * UNIT_SCALE["travel"]).astype(np.int64).sum()
+        ),
+        "balance": int(np.sum(load.astype(np.int64) ** 2)),
+    }
+    out = []
+    for names in spec:
+        if len(names) == 1:
+            out.append(raw[names[0]])
+        else:
+            out.append(
+                int(
+                    sum(
+                        _weighted(prep, assigned, n, float(weights.get(n, 1.0)), load)
+                        for n in names
+                    )
+                )
+            )
+    return out
+
+
+def _weighted(
+    prep: Prepared, assigned: np.ndarray, name: str, w: float, load: np.ndarray
+) -> int:
+    # Weighted criterion total with the same per-arc rounding as level_costs.
+    if name == "match":
+        return int(np.rint(w * -np.rint(prep.score[assigned] * 100)).sum())
+    if name == "continuity":
+        return int(np.rint(w * -prep.cont[assigned].astype(np.float64)).sum())
+    if name == "travel":
+        return int(np.rint(w * np.rint(prep.dist[assigned] * 10)).sum())
+    if name == "balance":
+        steps = (
+            np.concatenate([np.arange(1, k + 1) for k in load])
+            if load.sum()
+            else np.zeros(0)
+        )
+        return int(np.rint(w * (2 * steps - 1)).sum())
+    per_v = np.bincount(prep.pv[assigned], minlength=len(prep.vil_ids))
+    return int(
+        np.rint(w * -prep.v_weight.astype(np.float64)).dot(
+            np.minimum(per_v, prep.v_req)
+        )
+    )

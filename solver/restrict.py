@@ -1,0 +1,219 @@
+"""Restrictions that make the network respect the side rules (days budget, team rule, max_changes).
+
+Each restriction removes options (bans pairs, lowers a capacity, or forces a
+previous pair), so any network optimum under the restrictions that satisfies
+the side rules is a feasible answer; comparing its level values with the
+unrestricted network (a relaxation) proves optimality level by level when
+they are equal. Rounds escalate from minimal changes to safe ones that
+guarantee the side rules for every specialist and team.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from solver.build import Setup
+from solver.model import grade_rank
+from solver.repair import Violations, previous_keys
+
+
+@dataclass
+class Restrictions:
+    banned: np.ndarray
+    forced: np.ndarray
+    cap_limit: np.ndarray
+    notes: list[str] = field(default_factory=list)
+    violators: set[int] = field(
+        default_factory=set
+    )  # specialists that broke a side rule in some round
+
+
+def empty(setup: Setup) -> Restrictions:
+    n = len(setup.prep.ps)
+    return Restrictions(
+        np.zeros(n, bool),
+        np.zeros(n, bool),
+        np.full(len(setup.prep.spec_ids), 1 << 30, np.int64),
+    )
+
+
+def _own(setup: Setup, s: int) -> np.ndarray:
+    # Pair indices of specialist s (pairs are sorted by specialist).
+    ps = setup.prep.ps
+    return np.arange(np.searchsorted(ps, s), np.searchsorted(ps, s + 1))
+
+
+def days_cut(setup: Setup, r: Restrictions, s: int) -> None:
+    """Safe days rule for one specialist: keep k villages needing at most (days left) / k days each.
+
+    k is chosen to maximise the best k scores still allowed (ties: larger k).
+    """
+    prep = setup.prep
+    left = prep.s_days[s] - setup.days0[s]
+    if not np.isfinite(left):
+        return
+    mine = _own(setup, s)
+    mine = mine[~setup.fixed[mine] & ~r.banned[mine]]
+    cap = int(min(setup.cap_eff[s], r.cap_limit[s], len(mine)))
+    best_k, best_value = 0, -1.0
+    for k in range(cap, 0, -1):
+        ok = prep.days[mine] <= left / k + 1e-9
+        if np.count_nonzero(ok) >= k:
+            value = float(np.sort(prep.score[mine[ok]])[::-1][:k].sum())
+            if value > best_value + 1e-9:
+                best_k, best_value = k, value
+    if best_k:
+        r.banned[mine[prep.days[mine] > left / best_k + 1e-9]] = True
+    r.cap_limit[s] = best_k
+
+
+def days_minimal(setup: Setup, r: Restrictions, assigned: np.ndarray, s: int) -> None:
+    """Minimal days fix: ban the specialist's most day-consuming assigned (unlocked) village."""
+    prep = setup.prep
+    mine = assigned[
+        (prep.ps[assigned] == s) & ~setup.fixed[assigned]
+    ]  # assigned is small
+    if len(mine) == 0:
+        return
+    worst = mine[np.lexsort((-prep.dist[mine], -prep.days[mine]))][0]
+    r.banned[worst] = True
+
+
+def team_side(setup: Setup, r: Restrictions, assigned: np.ndarray, t: int) -> None:
+    """Team rule: keep the side (team or its members) whose pairs score more; ties keep the members."""
+    prep = setup.prep
+    ms = setup.teams[t]
+    on_team = prep.ps[assigned] == t
+    on_members = np.isin(prep.ps[assigned], ms)
+    team_fixed = bool(setup.fixed[assigned[on_team]].any())
+    member_fixed = bool(setup.fixed[assigned[on_members]].any())
+    team_value = prep.score[assigned[on_team]].sum()
+    member_value = prep.score[assigned[on_members]].sum()
+    keep_team = team_fixed or (not member_fixed and team_value > member_value)
+    side = ms if keep_team else [t]
+    for x in side:
+        own = _own(setup, x)
+        r.banned[own[~setup.fixed[own]]] = True
+    r.cap_limit[np.array(side)] = 0
+
+
+def keep_previous(
+    setup: Setup, r: Restrictions, assigned: np.ndarray, extra: int
+) -> None:
+    """max_changes: force the best-graded dropped previous pairs that still fit."""
+    prep = setup.prep
+    prev, _ = previous_keys(prep)
+    grade = {
+        (q.specialist_id, q.village_id): grade_rank(q.grade)
+        for q in prep.params.previous
+    }
+    chosen = {int(i) for i in assigned}
+    dropped = [
+        int(i)
+        for i in prev
+        if int(i) not in chosen and not r.banned[i] and not setup.fixed[i]
+    ]
+    dropped.sort(
+        key=lambda i: (
+            -grade.get((prep.spec_ids[prep.ps[i]], prep.vil_ids[prep.pv[i]]), -1),
+            int(i),
+        )
+    )
+    load = setup.load0.copy()
+    days = setup.days0.copy()
+    per_v = np.bincount(prep.pv[setup.lock_pairs], minlength=len(prep.vil_ids))
+    for i in dropped:
+        if extra <= 0:
+            break
+        s, v = int(prep.ps[i]), int(prep.pv[i])
+        if (
+            load[s] + 1 > prep.s_cap[s]
+            or per_v[v] + 1 > prep.v_req[v]
+            or days[s] + prep.days[i] > prep.s_days[s] + 1e-9
+        ):
+            continue
+        r.forced[i] = True
+        load[s] += 1
+        days[s] += prep.days[i]
+        per_v[v] += 1
+        extra -= 1
+
+
+def critical(setup: Setup, r: Restrictions) -> list[int]:
+    """Specialists whose most day-consuming allowed selection would break their days budget."""
+    prep = setup.prep
+    allowed = np.flatnonzero(~setup.fixed & ~r.banned)
+    order = allowed[np.lexsort((-prep.days[allowed], prep.ps[allowed]))]
+    s = prep.ps[order]
+    starts = np.searchsorted(s, np.arange(len(prep.spec_ids)))
+    rank = np.arange(len(order)) - starts[s]
+    cap = np.minimum(setup.cap_eff, r.cap_limit)
+    top = rank < cap[s]
+    worst = np.bincount(
+        s[top], weights=prep.days[order][top], minlength=len(prep.spec_ids)
+    )
+    return [int(x) for x in np.flatnonzero(worst > prep.s_days - setup.days0 + 1e-9)]
+
+
+def restrict(
+    setup: Setup, r: Restrictions, assigned: np.ndarray, viol: Violations, mode: str
+) -> None:
+    """Add restrictions for the current violations; mode: minimal | safe | all."""
+    for s in viol.days:
+        (
+            days_minimal(setup, r, assigned, s)
+            if mode == "minimal"
+            else days_cut(setup, r, s)
+        )
+    for t in viol.teams:
+        team_side(setup, r, assigned, t)
+    if viol.changes > 0:
+        keep_previous(setup, r, assigned, viol.changes)
+    if mode == "all":
+        for s in critical(setup, r):
+            days_cut(setup, r, s)
+        for t, ms in sorted(setup.teams.items()):
+            if (
+                min(setup.cap_eff[t], r.cap_limit[t]) > 0
+                and np.minimum(setup.cap_eff[ms], r.cap_limit[ms]).sum() > 0
+            ):
+                team_side(setup, r, assigned, t)
+    r.notes.append(
+        f"{mode}: days {len(viol.days)}, teams {len(viol.teams)}, changes {viol.changes}"
+    )
+
+
+def force_previous(setup: Setup, r: Restrictions) -> None:
+    """Last resort for max_changes: force every still-eligible previous pair that fits capacity, days and teams.
+
+    Last season's answer kept the rules, so this keeps (nearly) all of it; the network then only fills the rest.
+    """
+    prep = setup.prep
+    prev, _ = previous_keys(prep)
+    grade = {(q.specialist_id, q.village_id): grade_rank(q.grade) for q in prep.params.previous}
+    order = sorted((int(i) for i in prev if not setup.fixed[i]),
+                   key=lambda i: (-grade.get((prep.spec_ids[prep.ps[i]], prep.vil_ids[prep.pv[i]]), -1), i))
+    team_of = {int(m): t for t, ms in setup.teams.items() for m in ms}
+    load, days = setup.load0.copy(), setup.days0.copy()
+    per_v = np.bincount(prep.pv[setup.lock_pairs], minlength=len(prep.vil_ids))
+    for i in order:
+        s, v = int(prep.ps[i]), int(prep.pv[i])
+        team = team_of.get(s)
+        clash = (team is not None and load[team] > 0) or (s in setup.teams and load[setup.teams[s]].sum() > 0)
+        if (clash or load[s] + 1 > prep.s_cap[s] or per_v[v] + 1 > prep.v_req[v]
+                or days[s] + prep.days[i] > prep.s_days[s] + 1e-9):
+            continue
+        r.forced[i] = True
+        r.banned[i] = False
+        load[s] += 1
+        days[s] += prep.days[i]
+        per_v[v] += 1
+    for t, ms in setup.teams.items():  # the team rule: whichever side now holds pairs keeps them alone
+        side = ms if load[t] > 0 else [t] if load[ms].sum() > 0 else []
+        for x in side:
+            own = _own(setup, x)
+            r.banned[own[~setup.fixed[own] & ~r.forced[own]]] = True
+            r.cap_limit[x] = 0
+    r.notes.append("kept every previous pair that fits (max_changes)")

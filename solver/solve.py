@@ -1,0 +1,349 @@
+"""Entry point: candidates -> network -> exact lexicographic MCF -> side-rule repair -> report."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from solver import restrict as restrictions
+from solver.build import (
+    UNIT_SCALE,
+    Setup,
+    build_network,
+    level_costs,
+    level_spec,
+    make_setup,
+    pair_level_values,
+)
+from solver.candidates import build_pairs, prepare
+from solver.diagnose import recruitment, uncovered
+from solver.model import (
+    MAXIMISED,
+    MatchInstance,
+    MatchSolution,
+    Progress,
+    grade_rank,
+)
+from solver.network import merge_plan, solve_lexicographic
+from solver.output import assignments, level_results
+from solver.repair import (
+    Violations,
+    find_violations,
+    neighbourhood,
+    previous_keys,
+    repair,
+)
+
+MAX_POLISH_VARS = 6000  # larger neighbourhoods rarely improve within the polish budget
+
+
+def solve(
+    instance: MatchInstance,
+    progress: Callable[[Progress], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> MatchSolution:
+    """Pair specialists with villages; see the package docstring for the method."""
+    start = time.perf_counter()
+    p = instance.params
+    deadline = start + max(0.0, p.time_limit_s)
+    timings: dict[str, float] = {}
+
+    def report(
+        phase: str, level: str | None, value: float | None, bound: float | None
+    ) -> None:
+        if progress is not None:
+            gap = (
+                None
+                if value is None or bound is None
+                else abs(bound - value) / max(1.0, abs(bound))
+            )
+            progress(
+                Progress(phase, level, value, bound, gap, time.perf_counter() - start)
+            )
+
+    t = time.perf_counter()
+    prep = prepare(instance)
+    build_pairs(prep)
+    timings["candidates_s"] = time.perf_counter() - t
+    report("candidates", None, None, None)
+    members = {
+        s.id: s.members for s in instance.specialists if s.kind == "team" and s.members
+    }
+    setup = make_setup(prep, members)
+    spec = level_spec(p.levels)
+    names = ["+".join(n) for n in spec]
+    _check_max_changes(setup)
+    size: dict[str, object] = {
+        "specialists": len(prep.spec_ids),
+        "villages": len(prep.vil_ids),
+        "candidates": len(prep.ps),
+    }
+    if setup.conflicts:
+        return MatchSolution(
+            "infeasible",
+            solve_seconds=time.perf_counter() - start,
+            model_size=size | {"timings": timings},
+            method="hard-rule check",
+            messages=setup.conflicts,
+        )
+
+    t = time.perf_counter()
+    net = build_network(setup)
+    costs = level_costs(net, prep, spec)
+    timings["network_build_s"] = time.perf_counter() - t
+    plan = merge_plan(costs, net.cap, net.cap > 0, net.n_nodes)
+    size |= {
+        "nodes": net.n_nodes,
+        "arcs": len(net.cap),
+        "pair_arcs": len(net.pair_index),
+    }
+    lex = solve_lexicographic(
+        net,
+        costs,
+        names,
+        on_level=lambda n, v: report("network", n, _natural(n, v), _natural(n, v)),
+        should_stop=should_stop,
+    )
+    timings |= {k + "_s": v for k, v in lex.timings.items()}
+    relaxed = np.sort(
+        np.concatenate([setup.lock_pairs, net.pair_index[lex.flow[net.pair_arcs] > 0]])
+    )
+    bounds = pair_level_values(prep, relaxed, spec)
+    method = (
+        "min-cost flow (OR-Tools SimpleMinCostFlow), exact lexicographic by optimal-face fixing; solves: "
+        + " | ".join("+".join(names[j] for j in g) for g in plan)
+    )
+    assigned, status_note, messages = relaxed, "", []
+    viol = find_violations(setup, relaxed)
+    if viol.any():
+        t = time.perf_counter()
+        assigned, note, viol, rounds = _restricted_rounds(
+            setup,
+            members,
+            spec,
+            names,
+            relaxed,
+            viol,
+            deadline,
+            should_stop,
+            lex_time=sum(v for k, v in lex.timings.items())
+            + timings["network_build_s"],
+            report=lambda lv, v: report("restrict", lv, v, -bounds[0]),
+        )
+        timings["restricted_s"] = time.perf_counter() - t
+        method += f"; network optimum breaks side rules, re-solved under restrictions ({note}); unrestricted network values are the bounds"
+        if viol.any():
+            assigned = _greedy_drop(setup, assigned)
+            method += "; remaining violations removed by dropping pairs"
+        assigned, note = _polish(
+            setup, assigned, spec, rounds, deadline, report, should_stop, size, bounds
+        )
+        method += note
+        if find_violations(setup, assigned).any():
+            messages.append(
+                "no assignment satisfying max_changes was found within the time limit"
+            )
+            return MatchSolution(
+                "infeasible",
+                solve_seconds=time.perf_counter() - start,
+                model_size=size | {"timings": timings},
+                method=method,
+                messages=messages,
+            )
+    values = pair_level_values(prep, assigned, spec)
+    levels = level_results(spec, values, bounds, lex.proven)
+    first = next((lv for lv in levels if not lv.proven or lv.gap != 0), None)
+    status = "optimal" if first is None else "feasible"
+    load = np.bincount(prep.ps[assigned], minlength=len(prep.spec_ids))
+    teams_used = {t for t in setup.teams if load[t] > 0}
+    t = time.perf_counter()
+    unc = uncovered(setup, assigned, teams_used)
+    deficit = np.maximum(
+        prep.v_req - np.bincount(prep.pv[assigned], minlength=len(prep.vil_ids)), 0
+    )
+    recruits = recruitment(setup, deficit)
+    timings["diagnose_s"] = time.perf_counter() - t
+    elapsed = time.perf_counter() - start
+    report("done", None, levels[0].value, levels[0].bound)
+    return MatchSolution(
+        status=status,
+        levels=levels,
+        bound=(first or levels[0]).bound,
+        gap=(first.gap if first is not None else 0.0),
+        solve_seconds=elapsed,
+        model_size=size | {"timings": {k: round(v, 4) for k, v in timings.items()}},
+        method=method + status_note,
+        assignments=assignments(prep, setup, assigned),
+        uncovered=unc,
+        recruitment=recruits,
+        messages=messages,
+    )
+
+
+def _restricted_rounds(
+    setup: Setup,
+    members: dict[str, tuple[str, ...]],
+    spec: list[list[str]],
+    names: list[str],
+    relaxed: np.ndarray,
+    viol: Violations,
+    deadline: float,
+    should_stop: Callable[[], bool] | None,
+    lex_time: float,
+    report: Callable[[str, float], None],
+) -> tuple[np.ndarray, str, Violations, restrictions.Restrictions]:
+    # Re-solve the lexicographic network under escalating restrictions until the side rules hold.
+    prep = setup.prep
+    r = restrictions.empty(setup)
+    current, assigned = setup, relaxed
+    modes = [
+        "safe",
+        "safe",
+        "safe",
+        "all",
+    ]  # safe days cuts converge in few rounds; "all" guarantees the rules
+    for k, mode in enumerate(modes):
+        r.violators.update(viol.days)
+        for t in viol.teams:
+            r.violators.update([t, *setup.teams[t]])
+        if time.perf_counter() + 2.2 * lex_time > deadline or (
+            should_stop is not None and should_stop()
+        ):  # no time for another round after this one
+            mode = "all"
+        restrictions.restrict(current, r, assigned, viol, mode)
+        current = make_setup(
+            prep, members, banned=r.banned, forced=r.forced, cap_limit=r.cap_limit
+        )
+        net = build_network(current)
+        lex = solve_lexicographic(net, level_costs(net, prep, spec), names)
+        assigned = np.sort(
+            np.concatenate(
+                [current.lock_pairs, net.pair_index[lex.flow[net.pair_arcs] > 0]]
+            )
+        )
+        viol = find_violations(setup, assigned)
+        coverage = -pair_level_values(prep, assigned, [["coverage"]])[0]
+        report(f"coverage after restriction round {k + 1} ({mode})", coverage)
+        if not viol.any() or mode == "all":
+            break
+    if viol.changes > 0:  # keep last season's answer where it still fits, then fill the rest under the rules
+        restrictions.force_previous(setup, r)
+        current = make_setup(prep, members, banned=r.banned, forced=r.forced, cap_limit=r.cap_limit)
+        for s in restrictions.critical(current, r):  # the rest must fit the days the forced pairs leave
+            restrictions.days_cut(current, r, s)
+        current = make_setup(prep, members, banned=r.banned, forced=r.forced, cap_limit=r.cap_limit)
+        net = build_network(current)
+        lex = solve_lexicographic(net, level_costs(net, prep, spec), names)
+        assigned = np.sort(np.concatenate([current.lock_pairs, net.pair_index[lex.flow[net.pair_arcs] > 0]]))
+        viol = find_violations(setup, assigned)
+    return assigned, f"{k + 1} rounds: " + "; ".join(r.notes), viol, r
+
+
+def _polish(
+    setup: Setup,
+    assigned: np.ndarray,
+    spec: list[list[str]],
+    r: restrictions.Restrictions,
+    deadline: float,
+    report: Callable[[str, str | None, float | None, float | None], None],
+    should_stop: Callable[[], bool] | None,
+    size: dict[str, object],
+    bounds: list[int],
+) -> tuple[np.ndarray, str]:
+    # CP-SAT on the neighbourhood of restricted specialists; kept only if lexicographically better and valid.
+    prep = setup.prep
+    budget = (
+        prep.params.polish_time_s
+        if deadline - time.perf_counter() > 2 * prep.params.polish_time_s
+        else deadline - time.perf_counter()
+    )
+    if budget <= 0.1:
+        return assigned, ""
+    bad = set(r.violators)
+    free = neighbourhood(
+        setup, assigned, bad, with_previous=prep.params.max_changes is not None
+    )
+    size["cpsat_vars"] = len(free)
+    if len(free) > MAX_POLISH_VARS:
+        return (
+            assigned,
+            f"; CP-SAT polish skipped ({len(free)} pairs > {MAX_POLISH_VARS})",
+        )
+    tight = 0
+    for v, b in zip(pair_level_values(prep, assigned, spec), bounds):
+        if v != b:
+            break
+        tight += 1
+    if tight == len(spec):
+        return assigned, ""
+    better, text = repair(
+        setup,
+        assigned,
+        free,
+        spec,
+        budget,
+        deadline,
+        lambda lv, v, b: report("repair", lv, v, b),
+        should_stop,
+        keep_levels=tight,
+    )
+    note = f"; CP-SAT polish on {len(free)} pairs [{text}]"
+    if better is None or find_violations(setup, better).any():
+        return assigned, note + " not used"
+    if pair_level_values(prep, better, spec) < pair_level_values(prep, assigned, spec):
+        return better, note + " improved"
+    return assigned, note + " no improvement"
+
+
+def _natural(name: str, value: int) -> float:
+    # Network level value (locks excluded) in the level's natural units, for progress reports.
+    if name in MAXIMISED:
+        return -value / UNIT_SCALE[name]
+    return value / UNIT_SCALE.get(name, 1)
+
+
+def _check_max_changes(setup: Setup) -> None:
+    # max_changes is impossible when more previous pairs are already ineligible than allowed.
+    p = setup.prep.params
+    if p.max_changes is None:
+        return
+    prev, total = previous_keys(setup.prep)
+    if total - len(prev) > p.max_changes:
+        setup.conflicts.append(
+            f"{total - len(prev)} of last season's pairs are no longer eligible, more than max_changes={p.max_changes}"
+        )
+
+
+def _greedy_drop(setup: Setup, assigned: np.ndarray) -> np.ndarray:
+    # Fallback: drop non-locked pairs (longest days first; members of used teams) until days and team rules hold.
+    prep = setup.prep
+    keep = {int(i) for i in assigned}
+    viol = find_violations(setup, assigned)
+    for t in viol.teams:
+        ms = setup.teams[t]
+        team_locked = setup.load0[t] > 0
+        member_load = int(np.isin(prep.ps[assigned], ms).sum())
+        team_load = int((prep.ps[assigned] == t).sum())
+        side = (
+            ms
+            if team_locked or (setup.load0[ms].sum() == 0 and member_load <= team_load)
+            else [t]
+        )
+        for i in assigned:
+            if int(prep.ps[i]) in side and not prep.locked[i]:
+                keep.discard(int(i))
+    cur = np.array(sorted(keep), dtype=np.int64)
+    for s in find_violations(setup, cur).days:
+        mine = cur[(prep.ps[cur] == s) & ~prep.locked[cur]]
+        total = prep.days[cur[prep.ps[cur] == s]].sum()
+        for i in mine[np.argsort(-prep.days[mine], kind="stable")]:
+            if total <= prep.s_days[s] + 1e-6:
+                break
+            keep.discard(int(i))
+            total -= prep.days[i]
+    return np.array(sorted(keep), dtype=np.int64)
+
+
+__all__ = ["grade_rank", "solve"]

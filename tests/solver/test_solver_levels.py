@@ -1,0 +1,168 @@
+"""Objective levels, priority villages, diagnosis, recruitment, determinism, serialisation."""
+
+from __future__ import annotations
+
+import json
+
+from solver_builders import V, inst, level, pairs, spec, vil
+
+from solver import MatchInstance, MatchSolution, PreviousPair, Progress, solve
+from solver.synthetic import generate
+from solver.validate import validate
+
+
+def test_match_level_prefers_higher_proficiency():
+    sol = solve(
+        inst(
+            [
+                spec("S1", expertise={"A01": 1}),
+                spec("S2", expertise={"A01": 3}, east=30.0),
+            ],
+            [vil(1)],
+        )
+    )
+    assert (
+        pairs(sol) == {("S2", V(1))}
+        and level(sol, "match") == 3.0
+        and sol.status == "optimal"
+    )
+
+
+def test_continuity_level_decides_between_equal_scores():
+    specs = [spec("S1", east=1.0), spec("S2", east=30.0)]
+    prev = (PreviousPair("S2", V(1), "良好"),)
+    assert pairs(solve(inst(specs, [vil(1)], previous=prev))) == {("S2", V(1))}
+    failed = (
+        PreviousPair("S2", V(1), "不合格"),
+    )  # graded below continuity_min_grade: no continuity
+    assert pairs(solve(inst(specs, [vil(1)], previous=failed))) == {("S1", V(1))}
+
+
+def test_travel_level_picks_the_closer_specialist():
+    sol = solve(inst([spec("S1", east=30.0), spec("S2", east=5.0)], [vil(1)]))
+    assert pairs(sol) == {("S2", V(1))} and abs(level(sol, "travel") - 5.0) < 0.1
+
+
+def test_balance_level_spreads_load():
+    sol = solve(
+        inst(
+            [spec("S1", capacity=2), spec("S2", capacity=2)],
+            [vil(1), vil(2)],
+            levels=("coverage", "balance"),
+        )
+    )
+    assert {a.specialist_id for a in sol.assignments} == {"S1", "S2"} and level(
+        sol, "balance"
+    ) == 2.0
+
+
+def test_level_order_matters():
+    specs = [
+        spec("S1", expertise={"A01": 3}, east=40.0),
+        spec("S2", expertise={"A01": 1}, east=2.0),
+    ]
+    assert pairs(solve(inst(specs, [vil(1)]))) == {("S1", V(1))}
+    assert pairs(solve(inst(specs, [vil(1)], levels=("travel", "match")))) == {
+        ("S2", V(1))
+    }
+
+
+def test_priority_village_gets_two_specialists_and_weighs_more():
+    specs = [spec("S1", capacity=1), spec("S2", capacity=1)]
+    vs = [vil(1, poverty_alleviated=True), vil(2)]
+    sol = solve(inst(specs, vs, priority_required=2))
+    assert {v for _, v in pairs(sol)} == {V(1)} and level(sol, "coverage") == 20.0
+    assert sol.uncovered[0].village_id == V(2)
+
+
+def test_uncovered_reasons():
+    far = solve(inst([spec("S1", max_distance_km=10.0)], [vil(1, east=50.0)]))
+    reason = far.uncovered[0].reasons[0]
+    assert reason.code == "no_expert_in_range" and reason.detail["nearest_id"] == "S1"
+    nobody = solve(inst([spec("S1", expertise={"A02": 1})], [vil(1)]))
+    assert nobody.uncovered[0].reasons[0].code == "no_expert_in_range"
+    locked = solve(
+        inst([spec("S1", capacity=1)], [vil(1), vil(2)], locked=(("S1", V(1)),))
+    )
+    assert locked.uncovered[0].reasons[0].code == "locked_elsewhere"
+
+
+def test_recruitment_by_county_and_industry_equals_deficit():
+    other = {"county": "410102", "township": "410102001"}
+    vs = [
+        vil(1),
+        vil(2),
+        vil(3),
+        vil(4, needs=(("A02", 1.0),), **other),
+        vil(5, needs=(("A02", 1.0),), **other),
+    ]
+    sol = solve(
+        inst(
+            [
+                spec(
+                    "S1",
+                    capacity=1,
+                    expertise={"A01": 1, "A02": 1},
+                    max_distance_km=None,
+                )
+            ],
+            vs,
+        )
+    )
+    deficit = sum(u.missing for u in sol.uncovered)
+    assert deficit == 4 and sum(r.slots for r in sol.recruitment) == deficit
+    slots = {(r.county, r.industry): r.slots for r in sol.recruitment}
+    assert sum(slots.values()) == 4 and set(slots) <= {
+        ("410101", "A01"),
+        ("410102", "A02"),
+    }
+
+
+def test_determinism_and_json_round_trip():
+    i = generate(120, 90, seed=3)
+    a, b = solve(i), solve(i)
+    strip = lambda s: {
+        k: v for k, v in s.to_dict().items() if k not in ("solve_seconds", "model_size")
+    }
+    assert strip(a) == strip(b) and validate(i, a) == []
+    assert (
+        MatchInstance.from_dict(json.loads(json.dumps(i.to_dict(), ensure_ascii=False)))
+        == i
+    )
+    assert (
+        MatchSolution.from_dict(json.loads(json.dumps(a.to_dict(), ensure_ascii=False)))
+        == a
+    )
+
+
+def test_progress_and_early_stop():
+    seen: list[Progress] = []
+    i = generate(150, 110, seed=4)
+    sol = solve(i, progress=seen.append, should_stop=lambda: True)
+    assert seen and sol.status in ("feasible", "optimal") and validate(i, sol) == []
+
+
+def test_synthetic_with_all_rules_validates():
+    i = generate(300, 220, seed=7)
+    sol = solve(i)
+    assert sol.status in ("optimal", "feasible") and validate(i, sol) == []
+    assert sum(r.slots for r in sol.recruitment) == sum(
+        u.missing for u in sol.uncovered
+    )
+
+
+def test_merged_level_with_weights():
+    specs = [spec("S1", expertise={"A01": 3}), spec("S2", expertise={"A01": 1})]
+    prev = (PreviousPair("S2", V(1), "优秀"),)
+    assert pairs(solve(inst(specs, [vil(1)], previous=prev))) == {("S1", V(1))}
+    # weights act on internal units (match x100): one continued pair is worth 5 match points here
+    merged = inst(
+        specs,
+        [vil(1)],
+        previous=prev,
+        levels=("coverage", "match+continuity"),
+        level_weights={"continuity": 500.0},
+    )
+    sol = solve(merged)
+    assert pairs(sol) == {("S2", V(1))} and sol.levels[1].name == "match+continuity"
+    assert validate(merged, sol) == [] and sol.status == "optimal"

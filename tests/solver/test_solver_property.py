@@ -1,0 +1,191 @@
+"""Property tests: random small instances pass the independent validator and match an exact MILP optimum."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy.optimize import Bounds, LinearConstraint, milp
+from solver_builders import at
+
+from solver import (
+    MatchInstance,
+    MatchParams,
+    Need,
+    PreviousPair,
+    Specialist,
+    Village,
+    solve,
+)
+from solver.validate import _pair_rules, distance_km, validate
+
+INDS = ("A01", "A02", "A03")
+
+
+@st.composite
+def instances(draw: st.DrawFn, side_rules: bool) -> MatchInstance:
+    n_s, n_v = draw(st.integers(1, 5)), draw(st.integers(1, 6))
+    specs = []
+    for k in range(n_s):
+        lon, lat = at(draw(st.floats(0, 100)), draw(st.floats(0, 40)))
+        exp = draw(
+            st.dictionaries(
+                st.sampled_from(INDS), st.integers(1, 3), min_size=1, max_size=3
+            )
+        )
+        team = side_rules and k == 0 and n_s > 2
+        specs.append(
+            Specialist(
+                id=f"S{k}",
+                county=f"41010{k % 2 + 1}",
+                township=f"41010{k % 2 + 1}001",
+                lon=None if draw(st.integers(0, 9)) == 0 else lon,
+                lat=lat,
+                expertise=exp,
+                capacity=draw(st.integers(1, 3)),
+                days_available=draw(st.sampled_from([None, 40.0, 70.0, 120.0]))
+                if side_rules
+                else draw(st.sampled_from([None, 40.0])),
+                max_distance_km=draw(st.sampled_from([None, 30.0, 60.0, 100.0])),
+                kind="team" if team else "individual",
+                members=("S1", "S2") if team else (),
+                active=draw(st.integers(0, 9)) > 0,
+                grade=draw(st.sampled_from([None, "优秀", "合格", "不合格"])),
+            )
+        )
+    vils = []
+    for k in range(n_v):
+        lon, lat = at(draw(st.floats(0, 100)), draw(st.floats(0, 40)))
+        needs = draw(
+            st.lists(st.sampled_from(INDS), min_size=1, max_size=2, unique=True)
+        )
+        vils.append(
+            Village(
+                id=f"41010{k % 2 + 1}001{k:03d}",
+                county=f"41010{k % 2 + 1}",
+                township=f"41010{k % 2 + 1}001",
+                lon=lon,
+                lat=lat,
+                needs=tuple(
+                    Need(i, draw(st.sampled_from([1.0, 1.5, 2.0])), primary=j == 0)
+                    for j, i in enumerate(needs)
+                ),
+                poverty_alleviated=draw(st.booleans()),
+                excluded=draw(st.integers(0, 14)) == 0,
+                service_days=draw(st.sampled_from([20.0, 30.0])),
+            )
+        )
+    prev = tuple(
+        PreviousPair(
+            f"S{draw(st.integers(0, n_s - 1))}",
+            vils[draw(st.integers(0, n_v - 1))].id,
+            draw(st.sampled_from(["优秀", "合格", "不合格"])),
+        )
+        for _ in range(draw(st.integers(0, 2)))
+    )
+    params = MatchParams(
+        expertise_rule=draw(st.sampled_from(["primary", "any", "none"])),
+        priority_required=draw(st.integers(1, 2)),
+        use_days_budget=side_rules or draw(st.booleans()),
+        team_rule=side_rules,
+        previous=prev,
+        max_changes=draw(st.sampled_from([None, 0, 1])) if side_rules else None,
+        polish_time_s=0.05,
+        time_limit_s=10.0,
+    )
+    return MatchInstance(tuple(specs), tuple(vils), params)
+
+
+def exact_coverage_and_match(i: MatchInstance) -> tuple[float, float]:
+    """Lexicographic (coverage, match) optimum by two MILPs over independently computed eligible pairs.
+
+    Includes the total days budget but not the team rule or max_changes (callers only use
+    instances without those rules for equality checks).
+    """
+    p = i.params
+    cand = []
+    for s in i.specialists:
+        for v in i.villages:
+            km, _ = distance_km(
+                s, v, p.km_same_township, p.km_same_county, p.km_other_county
+            )
+            days = v.service_days + p.visits_per_season * float(
+                np.ceil(round(km, 6) / p.km_per_travel_day)
+            )
+            if not _pair_rules(i, s, v, km, days, False, False, False, True):
+                score = (
+                    round(
+                        sum(n.weight * s.expertise.get(n.industry, 0) for n in v.needs)
+                        * 100
+                    )
+                    / 100
+                )
+                cand.append((s, v, score, days))
+    if not cand:
+        return 0.0, 0.0
+    a_s = np.array(
+        [[1.0 if c[0].id == s.id else 0.0 for c in cand] for s in i.specialists]
+    )
+    a_d = np.array(
+        [[c[3] if c[0].id == s.id else 0.0 for c in cand] for s in i.specialists]
+    )
+    a_v = np.array(
+        [[1.0 if c[1].id == v.id else 0.0 for c in cand] for v in i.villages]
+    )
+    req = [
+        0 if v.excluded else (p.priority_required if v.priority else p.required)
+        for v in i.villages
+    ]
+    cons = [
+        LinearConstraint(a_s, 0, [s.capacity for s in i.specialists]),
+        LinearConstraint(a_v, 0, req),
+    ]
+    if p.use_days_budget:
+        cons.append(
+            LinearConstraint(
+                a_d,
+                0,
+                [
+                    np.inf if s.days_available is None else s.days_available
+                    for s in i.specialists
+                ],
+            )
+        )
+    w = np.array([p.priority_weight if c[1].priority else 1 for c in cand], dtype=float)
+    ints, box = np.ones(len(cand)), Bounds(0, 1)
+    cov = -milp(-w, constraints=cons, integrality=ints, bounds=box).fun
+    sc = np.array([c[2] for c in cand])
+    best = milp(
+        -sc,
+        constraints=cons + [LinearConstraint(w[None, :], cov - 1e-6, np.inf)],
+        integrality=ints,
+        bounds=box,
+    )
+    return round(cov), round(-best.fun, 2)
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances(side_rules=False))
+def test_levels_match_exact_milp_and_bounds_are_honest(i: MatchInstance) -> None:
+    sol = solve(i)
+    assert validate(i, sol) == []
+    cov, match = exact_coverage_and_match(i)
+    c, m = sol.levels[0], sol.levels[1]
+    assert c.value <= cov <= c.bound  # value feasible, bound valid
+    if c.value == cov == c.bound:
+        assert m.value <= match + 1e-6 <= m.bound + 2e-6
+    if sol.status == "optimal":
+        assert c.value == cov and abs(m.value - match) < 1e-6
+    if not i.params.use_days_budget:  # pure network: always proven optimal
+        assert sol.status == "optimal"
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances(side_rules=True))
+def test_side_rules_always_valid(i: MatchInstance) -> None:
+    sol = solve(i)
+    assert validate(i, sol) == []
+    if sol.status != "infeasible":
+        assert sum(r.slots for r in sol.recruitment) == sum(
+            u.missing for u in sol.uncovered
+        )

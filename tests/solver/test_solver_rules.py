@@ -1,0 +1,171 @@
+"""One satisfied and one would-break case per hard rule."""
+
+from __future__ import annotations
+
+from solver_builders import V, inst, pairs, spec, vil
+
+from solver import PairOverride, PreviousPair, solve
+from solver.validate import validate
+
+
+def check(i):  # solve and validate independently
+    sol = solve(i)
+    assert validate(i, sol) == [], validate(i, sol)
+    return sol
+
+
+def test_coverage_all_villages_covered():
+    sol = check(inst([spec("S1", capacity=2)], [vil(1), vil(2)]))
+    assert pairs(sol) == {("S1", V(1)), ("S1", V(2))} and sol.status == "optimal"
+
+
+def test_capacity_limits_load_and_names_full_expert():
+    sol = check(inst([spec("S1", capacity=2)], [vil(1), vil(2), vil(3)]))
+    assert len(sol.assignments) == 2 and len(sol.uncovered) == 1
+    reason = sol.uncovered[0].reasons[0]
+    assert reason.code == "experts_full" and reason.detail["specialists"] == ["S1"]
+
+
+def test_days_budget_counts_total_days():
+    # 24, 28 and 34 days per pair; 60 days available: the best two (34 + 28) would break the budget.
+    s = spec("S1", capacity=2, days_available=60.0, expertise={"A01": 1})
+    vs = [
+        vil(1, 1.0, (("A01", 3.0),)),
+        vil(2, 1.0, (("A01", 2.0),), service_days=24.0),
+        vil(3, 1.0, service_days=20.0),
+    ]
+    sol = check(inst([s], vs))
+    assert pairs(sol) == {("S1", V(1)), ("S1", V(3))}
+    cov, match = (
+        sol.levels[0],
+        sol.levels[1],
+    )  # the network relaxation (5.0) is an honest bound, not reached
+    assert (
+        cov.gap == 0
+        and (match.value, match.bound) == (4.0, 5.0)
+        and sol.status == "feasible"
+    )
+    relaxed = check(inst([s], vs, use_days_budget=False))
+    assert pairs(relaxed) == {("S1", V(1)), ("S1", V(2))}
+
+
+def test_radius():
+    sol = check(
+        inst([spec("S1", max_distance_km=50.0)], [vil(1, east=40.0), vil(2, east=60.0)])
+    )
+    assert pairs(sol) == {("S1", V(1))}
+    assert sol.uncovered[0].reasons[0].code == "no_expert_in_range"
+    off = check(
+        inst([spec("S1", max_distance_km=50.0)], [vil(2, east=60.0)], use_radius=False)
+    )
+    assert pairs(off) == {("S1", V(2))}
+
+
+def test_expertise_rules():
+    s = spec("S1", expertise={"A02": 3})
+    v = vil(1, needs=(("A01", 2.0), ("A02", 1.0)))
+    assert pairs(check(inst([s], [v], expertise_rule="primary"))) == set()
+    assert pairs(check(inst([s], [v], expertise_rule="any"))) == {("S1", V(1))}
+    stranger = spec("S2", expertise={"A09": 1})
+    assert pairs(check(inst([stranger], [v], expertise_rule="any"))) == set()
+    assert pairs(check(inst([stranger], [v], expertise_rule="none"))) == {("S2", V(1))}
+
+
+def test_inactive_and_failed_grade_excluded():
+    sol = check(
+        inst(
+            [
+                spec("S1", active=False),
+                spec("S2", grade="不合格"),
+                spec("S3", grade="合格"),
+            ],
+            [vil(1)],
+        )
+    )
+    assert pairs(sol) == {("S3", V(1))}
+
+
+def test_lock_kept_even_if_worse_and_out_of_radius():
+    good, weak = (
+        spec("S1", expertise={"A01": 3}),
+        spec("S2", expertise={"A01": 1}, max_distance_km=5.0, east=20.0),
+    )
+    assert pairs(check(inst([good, weak], [vil(1)]))) == {("S1", V(1))}
+    sol = check(inst([good, weak], [vil(1)], locked=(("S2", V(1)),)))
+    assert pairs(sol) == {("S2", V(1))} and sol.assignments[0].locked
+
+
+def test_contradicting_locks_are_infeasible():
+    both = inst(
+        [spec("S1")], [vil(1)], locked=(("S1", V(1)),), forbidden=(("S1", V(1)),)
+    )
+    assert solve(both).status == "infeasible"
+    over = inst(
+        [spec("S1", capacity=1)], [vil(1), vil(2)], locked=(("S1", V(1)), ("S1", V(2)))
+    )
+    assert solve(over).status == "infeasible"
+
+
+def test_forbidden():
+    good, weak = spec("S1", expertise={"A01": 3}), spec("S2", expertise={"A01": 1})
+    sol = check(inst([good, weak], [vil(1)], forbidden=(("S1", V(1)),)))
+    assert pairs(sol) == {("S2", V(1))}
+    alone = check(inst([good], [vil(1)], forbidden=(("S1", V(1)),)))
+    assert alone.uncovered[0].reasons[0].code == "forbidden"
+
+
+def test_team_rule():
+    team = spec("T1", kind="team", members=("M1",), expertise={"A01": 2}, capacity=1)
+    member = spec("M1", expertise={"A02": 2}, capacity=1)
+    vs = [vil(1), vil(2, needs=(("A02", 1.0),))]
+    sol = check(inst([team, member], vs))
+    assert len(sol.assignments) == 1
+    assert len(check(inst([team, member], vs, team_rule=False)).assignments) == 2
+
+
+def test_three_areas_rule():
+    tap = spec("S1", three_areas_programme=True, capacity=3)
+    home = vil(1, three_areas=True)
+    away = vil(2, three_areas=True, county="410102", township="410102001")
+    plain = vil(3, county="410102", township="410102001")
+    sol = check(inst([tap], [home, away, plain], three_areas_rule=True))
+    assert pairs(sol) == {("S1", away.id)}
+    assert len(check(inst([tap], [home, away, plain])).assignments) == 3
+
+
+def test_overrides_score_days_and_restrict():
+    a, b = spec("S1", expertise={"A01": 3}), spec("S2", expertise={"A09": 1})
+    sol = check(
+        inst([a, b], [vil(1)], overrides=(PairOverride("S2", V(1), score=10.0),))
+    )
+    assert pairs(sol) == {("S2", V(1))} and sol.assignments[0].score == 10.0
+    tight = spec("S1", days_available=20.0)  # village needs 30 service days
+    assert pairs(check(inst([tight], [vil(1)]))) == set()
+    eff = check(
+        inst([tight], [vil(1)], overrides=(PairOverride("S1", V(1), effort_days=15.0),))
+    )
+    assert pairs(eff) == {("S1", V(1))}
+    only = check(
+        inst(
+            [a, b],
+            [vil(1), vil(2)],
+            overrides=(PairOverride("S1", V(2)),),
+            restrict_to_overrides=True,
+        )
+    )
+    assert pairs(only) == {("S1", V(2))}
+
+
+def test_max_changes_keeps_previous_pairs():
+    s1, s2 = (
+        spec("S1", expertise={"A01": 1, "A02": 3}, capacity=1),
+        spec("S2", expertise={"A01": 3, "A02": 1}, capacity=1),
+    )
+    vs = [vil(1), vil(2, needs=(("A02", 1.0),))]
+    prev = (PreviousPair("S1", V(1), "合格"), PreviousPair("S2", V(2), "合格"))
+    assert pairs(check(inst([s1, s2], vs, previous=prev))) == {
+        ("S1", V(2)),
+        ("S2", V(1)),
+    }
+    sol = check(inst([s1, s2], vs, previous=prev, max_changes=0))
+    assert pairs(sol) == {("S1", V(1)), ("S2", V(2))}
