@@ -2,11 +2,14 @@
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
 from app.api import api_router
+from app.api.runs import add_run_schemas
 from app.api.health import router as health_router
 from app.db import migrate_to_head
 from app.errors import PayloadTooLarge, install_error_handlers
@@ -49,6 +52,15 @@ def create_app() -> FastAPI:
 
     application.include_router(health_router)
     application.include_router(api_router, prefix="/api/v1")
+
+    def openapi() -> dict[str, Any]:
+        if application.openapi_schema is None:
+            application.openapi_schema = add_run_schemas(get_openapi(
+                title=application.title, version=application.version, description=application.description,
+                routes=application.routes))
+        return application.openapi_schema
+
+    application.openapi = openapi  # type: ignore[method-assign]
     return application
 
 

@@ -32,12 +32,14 @@ from solver.model import (
     Uncovered,
     Village,
 )
+from solver.pairs import PairTable
 from solver.solve import solve
 
 __all__ = [
     "Assignment",
     "LevelResult",
     "MatchInstance",
+    "PairTable",
     "MatchParams",
     "MatchSolution",
     "Need",

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from solver.model import MatchInstance, MatchParams, grade_rank
+from solver.pairs import keyed, lookup, merged_overrides
 from solver.spatial import spatial_blocks
 
 EARTH_RADIUS_KM = 6371.0088
@@ -299,8 +300,8 @@ def build_pairs(prep: Prepared) -> None:
         arr = np.array(ok, dtype=np.int64).reshape(-1, 2)
         return prep.key(arr[:, 0], arr[:, 1])
 
-    over = {(o.specialist_id, o.village_id): o for o in p.overrides}
-    over_keys = pair_keys(sorted(over))
+    o_s, o_v, o_score, o_days = merged_overrides(p, s_index, v_index)
+    over_keys, over_score, over_days = keyed(prep.key(o_s, o_v), o_score, o_days)
     lock_keys = pair_keys(sorted(set(p.locked)))
     forbid_keys = pair_keys(sorted(set(p.forbidden)))
     if p.restrict_to_overrides:
@@ -316,12 +317,12 @@ def build_pairs(prep: Prepared) -> None:
     sp_s, sp_v = special // len(prep.vil_ids), special % len(prep.vil_ids)
     km, _ = distances(prep, sp_s, sp_v)
     sp_days = prep.v_service[sp_v] + travel_days(prep, km)
+    pos, hit = lookup(over_keys, special)
     sp_score_given = np.zeros(len(special), dtype=bool)
-    for i, (a, b) in enumerate(zip(sp_s, sp_v)):
-        o = over.get((prep.spec_ids[a], prep.vil_ids[b]))
-        if o is not None and o.effort_days is not None:
-            sp_days[i] = float(o.effort_days)
-        sp_score_given[i] = o is not None and o.score is not None
+    if len(over_keys):
+        days_given = hit & ~np.isnan(over_days[pos])
+        sp_days = np.where(days_given, over_days[pos], sp_days)
+        sp_score_given = hit & ~np.isnan(over_score[pos])
     masks = rule_masks(prep, sp_s, sp_v, km, sp_days)
     ok = np.logical_and.reduce(list(masks.values())) & (
         expertise_ok(prep, sp_s, sp_v) | sp_score_given
@@ -334,10 +335,10 @@ def build_pairs(prep: Prepared) -> None:
 
     prep.ps = (keys // len(prep.vil_ids)).astype(np.int32)
     prep.pv = (keys % len(prep.vil_ids)).astype(np.int32)
-    _fill_pair_data(prep, over)
+    _fill_pair_data(prep, over_keys, over_score, over_days)
 
 
-def _fill_pair_data(prep: Prepared, over: dict) -> None:
+def _fill_pair_data(prep: Prepared, over_keys: np.ndarray, over_score: np.ndarray, over_days: np.ndarray) -> None:
     # Per-pair distance, days, score (with overrides), continuity and lock flags.
     p = prep.params
     s, v = prep.ps.astype(np.int64), prep.pv.astype(np.int64)
@@ -348,21 +349,11 @@ def _fill_pair_data(prep: Prepared, over: dict) -> None:
     keys = prep.pair_keys()
     s_index = {x: i for i, x in enumerate(prep.spec_ids)}
     v_index = {x: i for i, x in enumerate(prep.vil_ids)}
-    for (a, b), o in over.items():
-        if a not in s_index or b not in v_index:
-            continue
-        pos = np.searchsorted(
-            keys, prep.key(np.array([s_index[a]]), np.array([v_index[b]]))
-        )[0]
-        if (
-            pos < len(keys)
-            and prep.ps[pos] == s_index[a]
-            and prep.pv[pos] == v_index[b]
-        ):
-            if o.score is not None:
-                prep.score[pos] = float(o.score)
-            if o.effort_days is not None:
-                prep.days[pos] = float(o.effort_days)
+    pos, hit = lookup(keys, over_keys)
+    with_score = hit & ~np.isnan(over_score)
+    prep.score[pos[with_score]] = over_score[with_score]
+    with_days = hit & ~np.isnan(over_days)
+    prep.days[pos[with_days]] = over_days[with_days]
     good = grade_rank(p.continuity_min_grade)
     prev = [
         (q.specialist_id, q.village_id)

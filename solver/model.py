@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from solver.pairs import PairTable
 from solver.serial import Serial
 
 GRADES: tuple[str, ...] = ("不合格", "合格", "良好", "优秀")  # worst .. best
@@ -133,6 +134,7 @@ class MatchParams(Serial):
     team_rule: bool = True
     three_areas_rule: bool = False
     overrides: tuple[PairOverride, ...] = ()
+    override_table: PairTable | None = None  # the same as columns, for up to millions of pairs
     restrict_to_overrides: bool = False
     previous: tuple[PreviousPair, ...] = ()
     continuity_min_grade: str = "合格"

@@ -25,6 +25,8 @@ def _dump(value: Any) -> Any:
         return {
             f.name: _dump(getattr(value, f.name)) for f in dataclasses.fields(value)
         }
+    if hasattr(value, "to_dict"):  # a columnar table (solver.pairs.PairTable)
+        return value.to_dict()
     if isinstance(value, (list, tuple)):
         return [_dump(v) for v in value]
     if isinstance(value, dict):
@@ -60,6 +62,8 @@ def _load(tp: Any, data: Any) -> Any:
     if origin is dict:
         key_t, val_t = get_args(tp) or (Any, Any)
         return {_load(key_t, k): _load(val_t, v) for k, v in data.items()}
+    if isinstance(tp, type) and not dataclasses.is_dataclass(tp) and hasattr(tp, "from_dict"):
+        return tp.from_dict(data)
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         if not isinstance(data, dict):
             raise TypeError(f"expected object for {tp.__name__}")

@@ -11,6 +11,7 @@ import math
 from collections import Counter, defaultdict
 
 from solver.model import GRADES, MatchInstance, MatchSolution, Specialist, Village
+from solver.pairs import all_overrides
 
 EARTH_KM = 6371.0088
 
@@ -54,7 +55,7 @@ def validate(
     vils = {v.id: v for v in instance.villages}
     forbidden = set(p.forbidden)
     locked = set(p.locked)
-    overrides = {(o.specialist_id, o.village_id): o for o in p.overrides}
+    overrides = {(o.specialist_id, o.village_id): o for o in all_overrides(p)}
     pairs = [(a.specialist_id, a.village_id) for a in solution.assignments]
     if len(set(pairs)) != len(pairs):
         errors.append("duplicate assignment")

@@ -1,19 +1,26 @@
 """Matching runs over HTTP: submit (202), watch, cancel, re-run, read results, export and compare."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Response, status
+from fastapi import APIRouter, Depends, Header, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import ValidationError
 
 from app.api.common import Cursor, Limit, paginate
 from app.api.deps import SessionDep
+from app.errors import InvalidInput, errors_from_pydantic
 from app.schemas.runs import RunCreate, RunOut
 from app.services import results as res
 from app.services import runs as svc
 from app.services.changes import change_report, report_html, report_xlsx
 from app.services.export import code_names, export_run
+from app.services.overrides import read_override_csv
+from app.settings import get_settings
 from models import Run, RunAssignment, RunUncovered
+from solver import PairTable
 
 router = APIRouter(tags=["runs"])
 
@@ -24,10 +31,62 @@ def _run_body(run: Run) -> dict[str, Any]:
     return body
 
 
-@router.post("/runs", status_code=status.HTTP_202_ACCEPTED)
-def submit_run(session: SessionDep, body: RunCreate,
+def add_run_schemas(openapi: dict[str, Any]) -> dict[str, Any]:
+    """Put RunCreate and the models it uses into the OpenAPI components (the body is parsed by hand)."""
+    schema = RunCreate.model_json_schema(ref_template="#/components/schemas/{model}")
+    components = openapi.setdefault("components", {}).setdefault("schemas", {})
+    components.update(schema.pop("$defs", {}))
+    components["RunCreate"] = schema
+    return openapi
+
+
+@dataclass
+class Submission:
+    body: RunCreate
+    table: PairTable | None
+
+
+async def read_submission(request: Request) -> Submission:
+    """A run's parameters as JSON, or multipart with a `params` JSON field and an `overrides` CSV file.
+
+    The CSV (`specialist,village,score,effort_days`, up to a million lines) is spooled to disk by the
+    multipart parser and read line by line into columns in a worker thread.
+    """
+    settings = get_settings()
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        form = await request.form(max_files=1, max_fields=4)
+        params, upload = form.get("params") or "{}", form.get("overrides")
+        body = _parse_params(params if isinstance(params, str) else (await params.read()).decode())
+        table = None
+        if upload is not None and not isinstance(upload, str):
+            table = await run_in_threadpool(read_override_csv, upload.file, max_pairs=settings.max_override_pairs)
+        return Submission(body, table)
+    return Submission(_parse_params((await request.body()).decode() or "{}"), None)
+
+
+def _parse_params(raw: str) -> RunCreate:
+    try:
+        return RunCreate.model_validate_json(raw)
+    except ValidationError as exc:
+        errors = errors_from_pydantic(list(exc.errors()), skip=0)
+        first = errors[0]
+        raise InvalidInput(f"invalid run parameters (field {first['field']}): {first['message']}", errors=errors) from exc
+
+
+RUN_BODY = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": {"$ref": "#/components/schemas/RunCreate"}},
+    "multipart/form-data": {"schema": {"type": "object", "properties": {
+        "params": {"type": "string", "description": "the JSON body, as a string"},
+        "overrides": {"type": "string", "format": "binary",
+                      "description": "CSV specialist,village,score,effort_days (up to 1,000,000 lines)"}}}},
+}}}
+
+
+@router.post("/runs", status_code=status.HTTP_202_ACCEPTED, openapi_extra=RUN_BODY)
+def submit_run(session: SessionDep, submission: Annotated[Submission, Depends(read_submission)],
                idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None) -> Any:
-    run, created = svc.submit_run(session, body=body, idempotency_key=idempotency_key)
+    run, created = svc.submit_run(session, body=submission.body, table=submission.table,
+                                  idempotency_key=idempotency_key)
     code = status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK
     return JSONResponse(_run_body(run), status_code=code, headers={"Location": f"/api/v1/runs/{run.id}"})
 

@@ -11,17 +11,18 @@ from sqlalchemy.orm import Session
 
 from app.errors import Conflict, InvalidInput, NotFound, row_error
 from app.schemas.runs import RunCreate
+from app.services.overrides import table_digest, unknown_in_table
 from app.services.snapshot import build_instance, freeze
 from app.workers.jobs import enqueue_after_commit
 from models import Run, RunAssignment, RunSnapshot
 from models.base import utcnow
 from models.run import FINAL_STATES
-from solver import MatchParams, PairOverride, PreviousPair
+from solver import MatchParams, PairOverride, PairTable, PreviousPair
 
 
-def request_hash(body: RunCreate) -> str:
-    """Content hash of a submission, for idempotency."""
-    raw = json.dumps(body.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+def request_hash(body: RunCreate, table: PairTable | None = None) -> str:
+    """Content hash of a submission (parameters and any override table), for idempotency."""
+    raw = json.dumps(body.model_dump(mode="json"), sort_keys=True, ensure_ascii=False) + table_digest(table)
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -43,7 +44,7 @@ def _previous_pairs(session: Session, *, body: RunCreate) -> tuple[PreviousPair,
     return tuple(sorted(pairs, key=lambda p: (p.specialist_id, p.village_id)))
 
 
-def solver_params(session: Session, *, body: RunCreate) -> MatchParams:
+def solver_params(session: Session, *, body: RunCreate, table: PairTable | None = None) -> MatchParams:
     """Translate the submission into the solver's parameters."""
     r = body.rules
     return MatchParams(
@@ -53,6 +54,7 @@ def solver_params(session: Session, *, body: RunCreate) -> MatchParams:
         locked=tuple(sorted((p.specialist, p.village) for p in body.locked)),
         forbidden=tuple(sorted((p.specialist, p.village) for p in body.forbidden)),
         overrides=tuple(PairOverride(o.specialist, o.village, o.score, o.effort_days) for o in body.overrides),
+        override_table=table,
         restrict_to_overrides=body.restrict_to_overrides, previous=_previous_pairs(session, body=body),
         continuity_min_grade=body.continuity_min_grade, max_changes=body.max_changes,
         levels=tuple(body.levels), level_weights=dict(body.level_weights), time_limit_s=body.time_limit_s,
@@ -60,7 +62,7 @@ def solver_params(session: Session, *, body: RunCreate) -> MatchParams:
     )
 
 
-def _check_references(body: RunCreate, *, specialists: set[str], villages: set[str]) -> None:
+def _check_references(body: RunCreate, table: PairTable | None, *, specialists: set[str], villages: set[str]) -> None:
     errors = []
     for field in ("locked", "forbidden", "overrides", "previous"):
         for i, pair in enumerate(getattr(body, field)):
@@ -68,14 +70,16 @@ def _check_references(body: RunCreate, *, specialists: set[str], villages: set[s
                 errors.append(row_error(i, f"{field}.specialist", f"specialist {pair.specialist} is not in the run's scope"))
             if pair.village not in villages:
                 errors.append(row_error(i, f"{field}.village", f"village {pair.village} is not in the run's scope"))
+    if table is not None:
+        errors += unknown_in_table(table, specialists=specialists, villages=villages)
     if errors:
         raise InvalidInput(f"{len(errors)} pair(s) name unknown specialists or villages", errors=errors[:1000])
 
 
-def submit_run(session: Session, *, body: RunCreate, idempotency_key: str | None = None,
-               rerun_of: str | None = None) -> tuple[Run, bool]:
+def submit_run(session: Session, *, body: RunCreate, table: PairTable | None = None,
+               idempotency_key: str | None = None, rerun_of: str | None = None) -> tuple[Run, bool]:
     """Freeze the input and queue a run; returns (run, created) — an idempotent repeat returns the first run."""
-    digest = request_hash(body)
+    digest = request_hash(body, table)
     if idempotency_key:
         existing = session.scalar(select(Run).where(Run.idempotency_key == idempotency_key))
         if existing is not None:
@@ -84,19 +88,19 @@ def submit_run(session: Session, *, body: RunCreate, idempotency_key: str | None
                                run_id=existing.id)
             return existing, False
     instance = build_instance(session, counties=body.counties, specialists_in_scope_only=body.specialists == "in_scope",
-                              params=solver_params(session, body=body))
-    _check_references(body, specialists={s.id for s in instance.specialists}, villages={v.id for v in instance.villages})
+                              params=solver_params(session, body=body, table=table))
+    _check_references(body, table, specialists={s.id for s in instance.specialists}, villages={v.id for v in instance.villages})
     if not instance.villages:
         raise InvalidInput("no villages in the run's scope", errors=[row_error(None, "counties", "no villages")])
-    return _queue(session, body=body, digest=digest, instance_data=freeze(instance),
-                  idempotency_key=idempotency_key, rerun_of=rerun_of), True
+    return _queue(session, body=body, digest=digest, instance_data=freeze(instance), idempotency_key=idempotency_key,
+                  rerun_of=rerun_of, override_pairs=len(body.overrides) + (len(table) if table else 0)), True
 
 
 def _queue(session: Session, *, body: RunCreate, digest: str, instance_data: tuple[bytes, str],
-           idempotency_key: str | None, rerun_of: str | None) -> Run:
+           idempotency_key: str | None, rerun_of: str | None, override_pairs: int) -> Run:
     data, content_hash = instance_data
     params = body.model_dump(mode="json", exclude={"overrides"})
-    params["override_pairs"] = len(body.overrides)
+    params["override_pairs"] = override_pairs
     run = Run(id=uuid.uuid4().hex, state="queued", season=body.season, params=params, request_hash=digest,
               idempotency_key=idempotency_key, snapshot_hash=content_hash, rerun_of=rerun_of,
               callback_url=str(body.callback_url) if body.callback_url else None, created_at=utcnow())
@@ -113,7 +117,7 @@ def rerun(session: Session, *, run: Run) -> Run:
     assert snap is not None
     body = RunCreate.model_validate({k: v for k, v in run.params.items() if k != "override_pairs"})
     new = _queue(session, body=body, digest=run.request_hash, instance_data=(snap.data, snap.content_hash),
-                 idempotency_key=None, rerun_of=run.id)
+                 idempotency_key=None, rerun_of=run.id, override_pairs=run.params.get("override_pairs", 0))
     new.params = {**run.params}
     return new
 

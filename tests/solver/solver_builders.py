@@ -68,3 +68,13 @@ def level(sol: MatchSolution, name: str) -> float:
 
 def V(n: int) -> str:
     return f"{TOWN}{n:03d}"
+
+
+def check(i: MatchInstance) -> MatchSolution:
+    """Solve, and let the independent validator recompute every rule and level from the answer."""
+    from solver import solve
+    from solver.validate import validate
+
+    sol = solve(i)
+    assert validate(i, sol) == [], validate(i, sol)
+    return sol

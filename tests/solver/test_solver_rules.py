@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-from solver_builders import V, inst, pairs, spec, vil
+from solver_builders import V, check, inst, pairs, spec, vil
 
 from solver import PairOverride, PreviousPair, solve
-from solver.validate import validate
-
-
-def check(i):  # solve and validate independently
-    sol = solve(i)
-    assert validate(i, sol) == [], validate(i, sol)
-    return sol
 
 
 def test_coverage_all_villages_covered():
