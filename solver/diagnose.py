@@ -171,43 +171,16 @@ def _busy_reasons(
                 {"specialists": ids, "count": int((full & ~by_lock).sum())},
             )
         )
-    if by_lock.any():
-        ids = _ids(prep, s[by_lock])
-        reasons.append(
-            Reason(
-                "locked_elsewhere",
-                f"specialists {', '.join(ids)} are locked to other villages",
-                {"specialists": ids},
-            )
-        )
-    if days_short.any():
-        ids = _ids(prep, s[days_short])
-        reasons.append(
-            Reason(
-                "days_budget",
-                f"specialists {', '.join(ids)} have too few days left",
-                {"specialists": ids},
-            )
-        )
-    if team_block.any():
-        ids = _ids(prep, s[team_block])
-        reasons.append(
-            Reason(
-                "team_rule",
-                f"specialists {', '.join(ids)} are blocked by the team rule",
-                {"specialists": ids},
-            )
-        )
     rest = ~full & ~days_short & ~team_block
-    if rest.any():
-        ids = _ids(prep, s[rest])
-        reasons.append(
-            Reason(
-                "not_chosen",
-                f"specialists {', '.join(ids)} could still serve (search stopped or max_changes kept them elsewhere)",
-                {"specialists": ids},
-            )
-        )
+    for mask, code, text in (
+        (by_lock, "locked_elsewhere", "are locked to other villages"),
+        (days_short, "days_budget", "have too few days left"),
+        (team_block, "team_rule", "are blocked by the team rule"),
+        (rest, "not_chosen", "could still serve (search stopped or max_changes kept them elsewhere)"),
+    ):
+        if mask.any():
+            ids = _ids(prep, s[mask])
+            reasons.append(Reason(code, f"specialists {', '.join(ids)} {text}", {"specialists": ids}))
     return reasons
 
 

@@ -1,5 +1,9 @@
 """A small hand-made catalogue for run tests: one county, two townships, six villages, five specialists."""
 
+import time
+from collections.abc import Callable
+from typing import Any
+
 from fastapi.testclient import TestClient
 
 COUNTY = {"code": "341525", "name": "霍山县", "lon": 116.333, "lat": 31.393}
@@ -47,3 +51,24 @@ def load_small_catalogue(client: TestClient) -> None:
                        ("specialists", SPECIALISTS)):
         r = client.post(f"/api/v1/{path}/bulk", json=rows)
         assert r.status_code == 200, r.text
+
+
+FINAL = {"optimal", "feasible", "infeasible", "failed", "cancelled"}
+
+
+def wait_run(client: TestClient, run_id: str, until: Callable[[dict[str, Any]], bool], *, timeout: float = 60,
+             poll: float = 0.02) -> dict[str, Any]:
+    """Poll a run over HTTP until `until(run)` holds."""
+    deadline = time.monotonic() + timeout
+    run: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        run = client.get(f"/api/v1/runs/{run_id}").json()
+        if until(run):
+            return run
+        time.sleep(poll)
+    raise AssertionError(f"run {run_id} never reached the expected state: {run}")
+
+
+def wait_final(client: TestClient, run_id: str, timeout: float = 60) -> dict[str, Any]:
+    """Poll until the run has ended."""
+    return wait_run(client, run_id, lambda r: r["state"] in FINAL, timeout=timeout)

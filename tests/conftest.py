@@ -5,6 +5,7 @@ removed and the seeded industries restored.
 """
 
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -81,3 +82,14 @@ def client(db: Engine) -> Iterator["TestClient"]:  # noqa: F821
 
     with TestClient(app) as c:
         yield c
+
+
+@pytest.fixture
+def receiver(request: pytest.FixtureRequest) -> Iterator["Receiver"]:  # noqa: F821
+    from tests.receiver import Receiver
+
+    server = Receiver(failures=getattr(request, "param", 0))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()

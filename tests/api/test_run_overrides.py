@@ -5,8 +5,7 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.test_runs import wait_final
-from tests.catalogue import load_small_catalogue
+from tests.catalogue import load_small_catalogue, wait_final
 
 CSV = "specialist,village,score,effort_days\nTP00003,341525100201,9,\nTP00002,341525100202,5,20\n"
 

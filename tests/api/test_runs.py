@@ -1,25 +1,11 @@
 """Matching runs over HTTP with the default in-process backend (solves in worker processes)."""
 
 import io
-import time
-from typing import Any
 
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from tests.catalogue import load_small_catalogue
-
-FINAL = {"optimal", "feasible", "infeasible", "failed", "cancelled"}
-
-
-def wait_final(client: TestClient, run_id: str, timeout: float = 60) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        run = client.get(f"/api/v1/runs/{run_id}").json()
-        if run["state"] in FINAL:
-            return run
-        time.sleep(0.1)
-    raise AssertionError(f"run {run_id} did not finish: {run}")
+from tests.catalogue import load_small_catalogue, wait_final
 
 
 def test_submit_runs_to_optimal_with_explanations(client: TestClient) -> None:

@@ -9,7 +9,15 @@ import pytest
 from sqlalchemy import Engine, delete, func, select
 
 from app.db import get_sessionmaker
-from models import County, Specialist, SpecialistExpertise, TeamMember, Township, Village, VillageNeed
+from models import (
+    County,
+    Specialist,
+    SpecialistExpertise,
+    TeamMember,
+    Township,
+    Village,
+    VillageNeed,
+)
 from tests.cli.clihelp import run, specialist_bodies
 
 COUNTIES = [{"code": "341525", "name": "霍山县", "lon": 116.333, "lat": 31.393}]

@@ -12,8 +12,7 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 
-from tests.api.test_runs import wait_final
-from tests.catalogue import load_small_catalogue
+from tests.catalogue import load_small_catalogue, wait_final, wait_run
 
 QUEUE = "jiedui-runs"
 
@@ -75,13 +74,7 @@ def load_demo_catalogue() -> None:
 
 
 def wait_state(client: TestClient, run_id: str, state: str, timeout: float = 60) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        run = client.get(f"/api/v1/runs/{run_id}").json()
-        if run["state"] == state:
-            return run
-        time.sleep(0.02)
-    raise AssertionError(f"run {run_id} never reached {state}")
+    return wait_run(client, run_id, lambda r: r["state"] == state, timeout=timeout)
 
 
 def test_submit_to_done_on_a_celery_worker(celery_client: TestClient, start_worker: Callable[..., Any]) -> None:
@@ -127,3 +120,23 @@ def test_cancel_while_running_stops_within_2s(celery_client: TestClient, start_w
     run = wait_final(celery_client, run_id, timeout=10)
     assert run["state"] == "cancelled"
     assert time.monotonic() - asked < 2.5
+
+
+def test_idempotent_resubmission_and_signed_callback_on_celery(
+    celery_client: TestClient, start_worker: Callable[..., Any], receiver: Any
+) -> None:
+    from app.webhooks import SIGNATURE_HEADER, verify
+
+    load_small_catalogue(celery_client)
+    start_worker("w1")
+    url = f"http://127.0.0.1:{receiver.server_address[1]}/hook"
+    body, headers = {"callback_url": url, "season": "idem"}, {"Idempotency-Key": "celery-1"}
+    first = celery_client.post("/api/v1/runs", json=body, headers=headers)
+    again = celery_client.post("/api/v1/runs", json=body, headers=headers)
+    assert first.status_code == 202 and again.status_code == 200 and again.json()["id"] == first.json()["id"]
+    assert celery_client.post("/api/v1/runs", json={**body, "seed": 9}, headers=headers).status_code == 409
+    run = wait_final(celery_client, first.json()["id"])
+    wait_run(celery_client, run["id"], lambda r: r["webhook_state"] == "delivered", timeout=20)
+    sent_headers, sent = receiver.received[0]
+    assert verify(sent, "test-secret", sent_headers["X-Jiedui-Timestamp"], sent_headers[SIGNATURE_HEADER])
+    assert len(receiver.received) == 1
