@@ -18,6 +18,7 @@ from app.schemas.runs import PairRef, PreviousPairIn, RunCreate
 from app.services.records import grades_for_season
 from app.services.snapshot import load_specialists, load_villages
 from models import Run, RunAssignment
+from solver import Specialist, Village
 
 GRADE_ORDER = ("不合格", "合格", "良好", "优秀")
 
@@ -122,15 +123,16 @@ def plan_renewal(session: Session, *, season: str, from_season: str | None, from
     return plan
 
 
-def _release_reason(spec: object, village: object, grade: str | None) -> str | None:
+def _release_reason(spec: Specialist | None, village: Village, grade: str | None) -> str | None:
+    """Why last season's pairing cannot continue, or None when it may."""
     if spec is None:
         return "left"
-    if not getattr(spec, "active"):
+    if not spec.active:
         return "inactive"
-    if getattr(spec, "grade") == "不合格":
+    if spec.grade == "不合格":
         return "specialist graded 不合格"
     if grade == "不合格":
         return "grade"
-    if getattr(village, "excluded"):
+    if village.excluded:
         return "village excluded"
     return None
