@@ -10,7 +10,14 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 
-from solver.model import GRADES, MatchInstance, MatchSolution, Specialist, Village
+from solver.model import (
+    GRADES,
+    MatchInstance,
+    MatchParams,
+    MatchSolution,
+    Specialist,
+    Village,
+)
 from solver.pairs import all_overrides
 
 EARTH_KM = 6371.0088
@@ -33,6 +40,12 @@ def distance_km(
         + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     )
     return 2 * EARTH_KM * math.asin(math.sqrt(min(1.0, max(0.0, a)))), False
+
+
+def pair_days(s: Specialist, v: Village, p: MatchParams) -> tuple[float, float]:
+    """(distance km, days) a pairing costs the specialist per season: service days plus travel days."""
+    km, _ = distance_km(s, v, p.km_same_township, p.km_same_county, p.km_other_county)
+    return km, v.service_days + p.visits_per_season * math.ceil(round(km, 6) / p.km_per_travel_day)
 
 
 def _rank(grade: str | None) -> int:
@@ -80,13 +93,8 @@ def validate(
             continue
         load[sid] += 1
         per_v[vid] += 1
-        km, _ = distance_km(
-            s, v, p.km_same_township, p.km_same_county, p.km_other_county
-        )
+        km, days = pair_days(s, v, p)
         o = overrides.get((sid, vid))
-        days = v.service_days + p.visits_per_season * math.ceil(
-            round(km, 6) / p.km_per_travel_day
-        )
         if o is not None and o.effort_days is not None:
             days = o.effort_days
         days_used[sid] += days

@@ -18,7 +18,8 @@ from app.schemas.runs import PairRef, PreviousPairIn, RunCreate
 from app.services.records import grades_for_season
 from app.services.snapshot import load_specialists, load_villages
 from models import Run, RunAssignment
-from solver import Specialist, Village
+from solver import MatchParams, Specialist, Village
+from solver.validate import pair_days
 
 GRADE_ORDER = ("不合格", "合格", "良好", "优秀")
 
@@ -93,6 +94,8 @@ def plan_renewal(session: Session, *, season: str, from_season: str | None, from
         select(RunAssignment.specialist_code, RunAssignment.village_code).where(RunAssignment.run_id == base.id)))
     plan = RenewalPlan(body=RunCreate(), base_run=base.id)
     load: Counter[str] = Counter()
+    days_used: Counter[str] = Counter()
+    rules = MatchParams()  # the distance and travel-day model the solver uses
     previous, locked, forbidden = [], [], []
     order = sorted(pairs, key=lambda p: -GRADE_ORDER.index(grades[p]) if grades.get(p) in GRADE_ORDER else 1)
     for s_id, v_id in order:
@@ -108,9 +111,13 @@ def plan_renewal(session: Session, *, season: str, from_season: str | None, from
         assert spec is not None
         previous.append(PreviousPairIn(specialist=s_id, village=v_id, grade=grade))
         primary = village.primary_industry()
-        keep = grade in keep_grades and (primary is None or primary in spec.expertise) and load[s_id] < spec.capacity
-        if keep:
+        km, days = pair_days(spec, village, rules)
+        keep = (grade in keep_grades and (primary is None or primary in spec.expertise)
+                and load[s_id] < spec.capacity and (spec.max_distance_km is None or km <= spec.max_distance_km)
+                and (spec.days_available is None or days_used[s_id] + days <= spec.days_available))
+        if keep:  # still feasible on its own terms: capacity, radius, days
             load[s_id] += 1
+            days_used[s_id] += days
             locked.append(PairRef(specialist=s_id, village=v_id))
             plan.locked.append((s_id, v_id))
         else:
