@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     run_backend: str = Field(default="local", description="local (in-process worker pool) or celery")
     redis_url: str = Field(default="redis://127.0.0.1:6379/0", validation_alias=AliasChoices("REDIS_URL", "JIEDUI_REDIS_URL"))
     max_concurrent_runs: int = 2
-    lease_seconds: float = 60.0  # OR-Tools holds the GIL during one min-cost flow (up to ~15 s at province scale)
+    lease_seconds: float = 15.0
     heartbeat_seconds: float = 1.0
     max_attempts: int = 3
     reaper_interval_seconds: float = 2.0

@@ -5,12 +5,17 @@ The database is the one truth for a run's state. A worker claims a run with a co
 and the reaper (app.workers.reaper) re-queues the run or fails it with the reason.
 """
 
+import json
 import logging
 import os
+import shutil
 import socket
+import subprocess
+import sys
+import tempfile
 import threading
-import time
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import and_, or_, select, update
@@ -47,42 +52,40 @@ def claim(run_id: str, worker: str) -> bool:
         return result.rowcount == 1  # type: ignore[attr-defined]
 
 
-class Heartbeat(threading.Thread):
-    """Renews the lease, writes the latest progress and watches for a cancel request, every second."""
+class Heartbeat:
+    """The run's watchdog process (app.workers.watchdog) and the files the solver shares with it."""
 
     def __init__(self, run_id: str, worker: str) -> None:
-        super().__init__(daemon=True, name=f"heartbeat-{run_id}")
-        self.run_id, self.worker = run_id, worker
-        self.started = time.monotonic()
-        self.latest: dict[str, Any] = {"phase": "loading"}
-        self.cancelled = threading.Event()
-        self.lost = threading.Event()
-        self.done = threading.Event()
+        self.folder = Path(tempfile.mkdtemp(prefix=f"jiedui-run-{run_id[:8]}-"))
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "app.workers.watchdog", run_id, worker, str(os.getpid()), str(self.folder)])
 
     def report(self, progress: Progress) -> None:
-        self.latest = progress.to_dict()
+        """Hand the solver's latest progress to the watchdog (atomic replace, so it never reads half a file)."""
+        tmp = self.folder / "progress.tmp"
+        tmp.write_text(json.dumps(progress.to_dict()))
+        os.replace(tmp, self.folder / "progress.json")
 
-    def beat(self) -> None:
-        settings = get_settings()
-        now = utcnow()
-        progress = {**self.latest, "elapsed_s": round(time.monotonic() - self.started, 3), "updated_at": now.isoformat()}
-        with session_scope() as session:
-            owned = session.execute(
-                update(Run).where(Run.id == self.run_id, Run.worker_id == self.worker, Run.state == "running")
-                .values(lease_expires_at=now + timedelta(seconds=settings.lease_seconds), progress=progress)
-            ).rowcount  # type: ignore[attr-defined]
-            if not owned:
-                self.lost.set()
-            if session.scalar(select(Run.cancel_requested).where(Run.id == self.run_id)):
-                self.cancelled.set()
+    def phase(self, name: str) -> None:
+        self.report(Progress(name, None, None, None, None, 0.0))
 
-    def run(self) -> None:
-        interval = get_settings().heartbeat_seconds
-        while not self.done.wait(interval):
-            try:
-                self.beat()
-            except Exception:  # noqa: BLE001 - a missed beat is retried; the lease covers several
-                log.exception("heartbeat for run %s failed", self.run_id)
+    def should_stop(self) -> bool:
+        """A cancel was asked for, or the run was taken away from this worker."""
+        return (self.folder / "cancel").exists() or (self.folder / "lost").exists()
+
+    @property
+    def cancelled(self) -> bool:
+        return (self.folder / "cancel").exists()
+
+    def stop(self) -> None:
+        """End the watchdog and remove the shared files."""
+        (self.folder / "done").touch()
+        self.process.terminate()  # it may be asleep between beats; nothing it holds outlives a rollback
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def execute_run(run_id: str) -> str | None:
@@ -91,23 +94,21 @@ def execute_run(run_id: str) -> str | None:
     if not claim(run_id, worker):
         return None
     heartbeat = Heartbeat(run_id, worker)
-    heartbeat.start()
     try:
         with session_scope() as session:
             snap = session.get(RunSnapshot, run_id)
             assert snap is not None, "run without snapshot"
             data = snap.data
         instance = thaw(data)
-        heartbeat.latest = {"phase": "solving"}
-        solution = solve(instance, progress=heartbeat.report,
-                         should_stop=lambda: heartbeat.cancelled.is_set() or heartbeat.lost.is_set())
+        heartbeat.phase("solving")
+        solution = solve(instance, progress=heartbeat.report, should_stop=heartbeat.should_stop)
     except Exception as exc:  # noqa: BLE001 - the reason is stored on the run
-        heartbeat.done.set()
+        heartbeat.stop()
         log.exception("run %s failed", run_id)
         return finish_failed(run_id, worker, f"{type(exc).__name__}: {exc}")
-    heartbeat.done.set()
-    heartbeat.join(timeout=5)
-    return finish(run_id, worker, instance, solution, cancelled=heartbeat.cancelled.is_set())
+    cancelled = heartbeat.cancelled
+    heartbeat.stop()
+    return finish(run_id, worker, instance, solution, cancelled=cancelled)
 
 
 def finish(run_id: str, worker: str, instance: Any, solution: MatchSolution, *, cancelled: bool) -> str | None:
