@@ -9,8 +9,8 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
 from app.api import api_router
-from app.api.runs import add_run_schemas
 from app.api.health import router as health_router
+from app.api.runs import add_run_schemas
 from app.db import migrate_to_head
 from app.errors import PayloadTooLarge, install_error_handlers
 from app.settings import get_settings

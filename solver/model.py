@@ -67,12 +67,8 @@ class Village(Serial):
 
     @property
     def priority(self) -> bool:
-        return (
-            self.poverty_alleviated
-            or self.designated_support
-            or self.three_areas
-            or self.key_village
-        )
+        """Policy's first-served villages: 脱贫村, 定点帮扶村 and 三区 (the API's `priority` filter agrees)."""
+        return self.poverty_alleviated or self.designated_support or self.three_areas
 
     def primary_industry(self) -> str | None:
         """The need flagged primary, else the heaviest need (ties: first), else None."""

@@ -1,9 +1,9 @@
 """Helpers shared by the catalogue endpoints: cursor pagination, ETags, If-Match and JSON merge-patch."""
 
 import base64
-from datetime import datetime
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Query, Response
@@ -11,7 +11,12 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import DateTime, Select, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from app.errors import InvalidInput, PayloadTooLarge, PreconditionFailed, errors_from_pydantic
+from app.errors import (
+    InvalidInput,
+    PayloadTooLarge,
+    PreconditionFailed,
+    errors_from_pydantic,
+)
 
 M = TypeVar("M", bound=BaseModel)
 Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]

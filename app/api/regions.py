@@ -4,7 +4,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Response, status
 
-from app.api.common import Cursor, Limit, apply_patch, check_bulk_size, check_if_match, paginate, set_etag
+from app.api.common import (
+    Cursor,
+    Limit,
+    apply_patch,
+    check_bulk_size,
+    check_if_match,
+    paginate,
+    set_etag,
+)
 from app.api.deps import IfMatch, SessionDep, SettingsDep
 from app.schemas.common import BulkResult, ListPage
 from app.schemas.regions import CountyIn, CountyOut, TownshipIn, TownshipOut

@@ -4,7 +4,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Response, status
 
-from app.api.common import Cursor, Limit, apply_patch, check_bulk_size, check_if_match, paginate, set_etag
+from app.api.common import (
+    Cursor,
+    Limit,
+    apply_patch,
+    check_bulk_size,
+    check_if_match,
+    paginate,
+    set_etag,
+)
 from app.api.deps import IfMatch, SessionDep, SettingsDep
 from app.schemas.common import BulkResult, CountyCode, ListPage, TownshipCode
 from app.schemas.villages import NeedIn, VillageIn, VillageKind, VillageOut

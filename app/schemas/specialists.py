@@ -2,10 +2,24 @@
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 
-from app.schemas.common import CountyCode, ExternalCode, Located, Name, RegionCode, Stamped, Strict
+from app.schemas.common import (
+    CountyCode,
+    ExternalCode,
+    Located,
+    Name,
+    RegionCode,
+    Stamped,
+    Strict,
+)
 
 Kind = Literal["individual", "team", "legal_person"]
 OrgType = Literal["university", "research_institute", "enterprise", "extension_station", "other"]

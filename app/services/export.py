@@ -9,7 +9,17 @@ from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import County, Industry, Run, RunAssignment, RunUncovered, Specialist, SpecialistExpertise, Township, Village
+from models import (
+    County,
+    Industry,
+    Run,
+    RunAssignment,
+    RunUncovered,
+    Specialist,
+    SpecialistExpertise,
+    Township,
+    Village,
+)
 
 PAIR_HEADERS = ["县区", "乡镇", "行政村", "区划代码", "特派员", "特派员编号", "派出单位", "专长", "匹配产业", "距离(km)", "是否延续"]
 UNCOVERED_HEADERS = ["县区", "乡镇", "行政村", "区划代码", "缺口人数", "原因"]
@@ -32,10 +42,9 @@ def _names(session: Session, run_id: str) -> dict[str, Any]:
         for sid, iid in session.execute(select(SpecialistExpertise.specialist_id, SpecialistExpertise.industry_id)
                                         .where(SpecialistExpertise.specialist_id.in_(list(ids)))):
             expertise.setdefault(ids[sid], []).append(industries[iid][1])
+    regions = code_names(session)
     return {
-        "county": {c: n for c, n in session.execute(select(County.code, County.name))},
-        "township": {c: n for c, n in session.execute(select(Township.code, Township.name))},
-        "village": {c: n for c, n in session.execute(select(Village.code, Village.name))},
+        "county": regions, "township": regions, "village": regions,
         "industry": {c: zh for c, zh in industries.values()},
         "specialist": specialists, "expertise": expertise,
     }
@@ -106,8 +115,8 @@ def export_run(session: Session, *, run: Run, fmt: str) -> tuple[bytes, str, str
 
 
 def code_names(session: Session) -> dict[str, str]:
-    """Display name of every county, village and specialist code (one map; codes do not collide)."""
+    """Display name of every county, township, village and specialist code (one map; codes do not collide)."""
     out: dict[str, str] = {}
-    for table in (County, Village, Specialist):
+    for table in (County, Township, Village, Specialist):
         out.update({c: n for c, n in session.execute(select(table.code, table.name))})
     return out

@@ -96,7 +96,7 @@ def plan_renewal(session: Session, *, season: str, from_season: str | None, from
     load: Counter[str] = Counter()
     days_used: Counter[str] = Counter()
     rules = MatchParams()  # the distance and travel-day model the solver uses
-    previous, locked, forbidden = [], [], []
+    previous, forbidden = [], []
     order = sorted(pairs, key=lambda p: -GRADE_ORDER.index(grades[p]) if grades.get(p) in GRADE_ORDER else 1)
     for s_id, v_id in order:
         village, spec, grade = villages.get(v_id), specialists.get(s_id), grades.get((s_id, v_id))
@@ -118,12 +118,12 @@ def plan_renewal(session: Session, *, season: str, from_season: str | None, from
         if keep:  # still feasible on its own terms: capacity, radius, days
             load[s_id] += 1
             days_used[s_id] += days
-            locked.append(PairRef(specialist=s_id, village=v_id))
             plan.locked.append((s_id, v_id))
         else:
             plan.preferred.append((s_id, v_id))
     plan.body = RunCreate(
-        season=season, counties=counties, locked=locked, forbidden=forbidden,
+        season=season, counties=counties, forbidden=forbidden,
+        locked=[PairRef(specialist=s_id, village=v_id) for s_id, v_id in plan.locked],
         previous=previous, renews=base.id, max_changes=max_changes,
         time_limit_s=time_limit_s,
     )

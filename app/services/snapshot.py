@@ -9,19 +9,23 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import County, Industry, Specialist, SpecialistExpertise, TeamMember, Village, VillageNeed
+from app.services.industries import industry_codes_by_id
+from models import (
+    County,
+    Specialist,
+    SpecialistExpertise,
+    TeamMember,
+    Village,
+    VillageNeed,
+)
 from solver import MatchInstance, MatchParams, Need
 from solver import Specialist as SolverSpecialist
 from solver import Village as SolverVillage
 
 
-def _industry_codes(session: Session) -> dict[int, str]:
-    return {i: c for i, c in session.execute(select(Industry.id, Industry.code))}
-
-
 def load_villages(session: Session, *, counties: list[str]) -> list[SolverVillage]:
     """Villages in scope (all counties when the list is empty), with their needs in rank order."""
-    industries = _industry_codes(session)
+    industries = industry_codes_by_id(session)
     stmt = select(Village.id, Village.code, Village.lon, Village.lat, Village.poverty_alleviated,
                   Village.designated_support, Village.three_areas, Village.key_village, Village.excluded
                   ).order_by(Village.code)
@@ -46,7 +50,7 @@ def load_villages(session: Session, *, counties: list[str]) -> list[SolverVillag
 
 def load_specialists(session: Session, *, counties: list[str] | None = None) -> list[SolverSpecialist]:
     """Specialists (optionally only those whose home is in the given counties), with expertise and members."""
-    industries = _industry_codes(session)
+    industries = industry_codes_by_id(session)
     expertise: dict[int, dict[str, int]] = defaultdict(dict)
     for sid, iid, prof in session.execute(
         select(SpecialistExpertise.specialist_id, SpecialistExpertise.industry_id, SpecialistExpertise.proficiency)

@@ -8,7 +8,13 @@ from sqlalchemy.orm import Session
 
 from app.errors import Conflict, InvalidInput, NotFound, row_error
 from app.schemas.specialists import SpecialistFilters, SpecialistIn
-from app.services.bulk import MAX_PARAMS, chunks, ids_by_code, reject_duplicates, upsert_rows
+from app.services.bulk import (
+    MAX_PARAMS,
+    chunks,
+    ids_by_code,
+    reject_duplicates,
+    upsert_rows,
+)
 from app.services.industries import industry_codes_by_id, resolve_industries
 from app.services.teams import replace_members, team_errors, team_of
 from models import Specialist, SpecialistExpertise

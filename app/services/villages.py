@@ -8,7 +8,13 @@ from sqlalchemy.orm import Session
 
 from app.errors import Conflict, InvalidInput, NotFound, row_error
 from app.schemas.villages import NeedIn, VillageIn
-from app.services.bulk import MAX_PARAMS, chunks, ids_by_code, reject_duplicates, upsert_rows
+from app.services.bulk import (
+    MAX_PARAMS,
+    chunks,
+    ids_by_code,
+    reject_duplicates,
+    upsert_rows,
+)
 from app.services.industries import resolve_industries
 from models import County, Industry, Township, Village, VillageNeed
 from models.base import utcnow
