@@ -179,23 +179,29 @@ def _days_capacity(prep: Prepared, setup: Setup) -> np.ndarray:
     return np.bincount(s[within], minlength=len(prep.spec_ids)).astype(np.int64)
 
 
-def build_network(setup: Setup) -> Network:
-    """Nodes: 0 source, 1 sink, team groups, specialists, villages; arcs as in network.py."""
-    prep = setup.prep
-    n_s, n_v = len(prep.spec_ids), len(prep.vil_ids)
+def team_groups(setup: Setup) -> list[tuple[int, list[int]]]:
+    """Teams that could be paired together with a member, as (team, members); overlapping teams are left out."""
     groups = {
         t: ms
         for t, ms in setup.teams.items()
         if setup.cap_eff[t] > 0 and setup.cap_eff[ms].sum() > 0
     }
-    in_group = np.full(n_s, -1, dtype=np.int64)
     seen: set[int] = set()
-    group_list: list[tuple[int, list[int]]] = []
+    out: list[tuple[int, list[int]]] = []
     for t, ms in sorted(groups.items()):
         if t in seen or any(m in seen or m in groups for m in ms):
-            continue  # overlapping teams: no shared-capacity tightening
+            continue  # overlapping teams: relaxed (no shared-capacity tightening, no Lagrangian side)
         seen.update([t, *ms])
-        group_list.append((t, ms))
+        out.append((t, ms))
+    return out
+
+
+def build_network(setup: Setup) -> Network:
+    """Nodes: 0 source, 1 sink, team groups, specialists, villages; arcs as in network.py."""
+    prep = setup.prep
+    n_s, n_v = len(prep.spec_ids), len(prep.vil_ids)
+    in_group = np.full(n_s, -1, dtype=np.int64)
+    group_list = team_groups(setup)
     g0 = 2
     s0 = g0 + len(group_list)
     v0 = s0 + n_s

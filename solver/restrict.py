@@ -217,3 +217,43 @@ def force_previous(setup: Setup, r: Restrictions) -> None:
             r.banned[own[~setup.fixed[own] & ~r.forced[own]]] = True
             r.cap_limit[x] = 0
     r.notes.append("kept every previous pair that fits (max_changes)")
+
+
+def guided_teams(setup: Setup, r: Restrictions, groups: list[tuple[int, list[int]]], team_side: dict[int, bool]) -> None:
+    """Team rule from the Lagrangian answer: each team keeps the side (team or members) worth more at the prices."""
+    for t, ms in groups:
+        side = ms if team_side.get(t, False) else [t]
+        for x in side:
+            own = _own(setup, x)
+            r.banned[own[~setup.fixed[own]]] = True
+        r.cap_limit[np.array(side)] = 0
+    r.notes.append(f"team or members chosen by the Lagrangian answer for {len(groups)} teams")
+
+
+def guided_days(setup: Setup, r: Restrictions, s: int, pattern: np.ndarray) -> None:
+    """Days rule for one specialist around its Lagrangian answer `pattern` (pair indices).
+
+    Keeps the answer plus every village needing at most some number of days, with the largest
+    set such that any `k` of the kept villages fit the days left; so whatever the network picks fits.
+    """
+    prep = setup.prep
+    left = prep.s_days[s] - setup.days0[s]
+    if not np.isfinite(left):
+        return
+    own = _own(setup, s)
+    own = own[~setup.fixed[own] & ~r.banned[own]]
+    days = prep.days[own]
+    in_pattern = np.isin(own, pattern)
+    cap = int(min(setup.cap_eff[s], r.cap_limit[s], len(own)))
+    best: tuple[int, int, float] | None = None  # (size x k, k, threshold)
+    for k in range(cap, max(int(in_pattern.sum()), 1) - 1, -1):
+        for delta in np.unique(days)[::-1]:
+            pool = np.sort(days[in_pattern | (days <= delta)])[::-1][:k]
+            if pool.sum() <= left + 1e-9:
+                size = int(np.count_nonzero(in_pattern | (days <= delta))) * k
+                if best is None or size > best[0]:
+                    best = (size, k, float(delta))
+                break
+    k, delta = (best[1], best[2]) if best is not None else (int(in_pattern.sum()), -1.0)
+    r.banned[own[~in_pattern & (days > delta + 1e-9)]] = True
+    r.cap_limit[s] = min(int(r.cap_limit[s]), k)

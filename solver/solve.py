@@ -22,6 +22,7 @@ from solver.diagnose import recruitment, uncovered
 from solver.model import (
     MAXIMISED,
     MatchInstance,
+    MatchParams,
     MatchSolution,
     Progress,
     grade_rank,
@@ -29,12 +30,12 @@ from solver.model import (
 from solver.network import merge_plan, solve_lexicographic
 from solver.output import assignments, level_results
 from solver.repair import (
-    Violations,
     find_violations,
     neighbourhood,
     previous_keys,
     repair,
 )
+from solver.side import make_guide, restricted_rounds, tighten
 
 MAX_POLISH_VARS = 6000  # larger neighbourhoods rarely improve within the polish budget
 
@@ -115,11 +116,15 @@ def solve(
         "min-cost flow (OR-Tools SimpleMinCostFlow), exact lexicographic by optimal-face fixing; solves: "
         + " | ".join("+".join(names[j] for j in g) for g in plan)
     )
-    assigned, status_note, messages = relaxed, "", []
+    assigned, status_note, messages, proven = relaxed, "", [], list(lex.proven)
     viol = find_violations(setup, relaxed)
     if viol.any():
         t = time.perf_counter()
-        assigned, note, viol, rounds = _restricted_rounds(
+        lex_time = sum(lex.timings.values()) + timings["network_build_s"]
+        guide = make_guide(setup, net, costs, spec, lex.flow, refine_until=_refine_deadline(p, deadline, lex_time),
+                           should_stop=should_stop)
+        timings["lagrange_s"] = time.perf_counter() - t
+        assigned, note, viol, rounds = restricted_rounds(
             setup,
             members,
             spec,
@@ -128,12 +133,12 @@ def solve(
             viol,
             deadline,
             should_stop,
-            lex_time=sum(v for k, v in lex.timings.items())
-            + timings["network_build_s"],
+            lex_time=lex_time,
             report=lambda lv, v: report("restrict", lv, v, -bounds[0]),
+            guide=guide,
         )
         timings["restricted_s"] = time.perf_counter() - t
-        method += f"; network optimum breaks side rules, re-solved under restrictions ({note}); unrestricted network values are the bounds"
+        method += f"; network optimum breaks side rules, re-solved under restrictions ({note}); bounds: network relaxation"
         if viol.any():
             assigned = _greedy_drop(setup, assigned)
             method += "; remaining violations removed by dropping pairs"
@@ -152,8 +157,11 @@ def solve(
                 method=method,
                 messages=messages,
             )
+        if guide is not None:
+            bounds, proven = tighten(guide, setup, spec, assigned, bounds, proven)
+            method += ", tightened by a Lagrangian relaxation that keeps the days budget and team rule (prices: network duals)"
     values = pair_level_values(prep, assigned, spec)
-    levels = level_results(spec, values, bounds, lex.proven)
+    levels = level_results(spec, values, bounds, proven)
     first = next((lv for lv in levels if not lv.proven or lv.gap != 0), None)
     status = "optimal" if first is None else "feasible"
     load = np.bincount(prep.ps[assigned], minlength=len(prep.spec_ids))
@@ -180,65 +188,6 @@ def solve(
         recruitment=recruits,
         messages=messages,
     )
-
-
-def _restricted_rounds(
-    setup: Setup,
-    members: dict[str, tuple[str, ...]],
-    spec: list[list[str]],
-    names: list[str],
-    relaxed: np.ndarray,
-    viol: Violations,
-    deadline: float,
-    should_stop: Callable[[], bool] | None,
-    lex_time: float,
-    report: Callable[[str, float], None],
-) -> tuple[np.ndarray, str, Violations, restrictions.Restrictions]:
-    # Re-solve the lexicographic network under escalating restrictions until the side rules hold.
-    prep = setup.prep
-    r = restrictions.empty(setup)
-    current, assigned = setup, relaxed
-    modes = [
-        "safe",
-        "safe",
-        "safe",
-        "all",
-    ]  # safe days cuts converge in few rounds; "all" guarantees the rules
-    for k, mode in enumerate(modes):
-        r.violators.update(viol.days)
-        for t in viol.teams:
-            r.violators.update([t, *setup.teams[t]])
-        if time.perf_counter() + 2.2 * lex_time > deadline or (
-            should_stop is not None and should_stop()
-        ):  # no time for another round after this one
-            mode = "all"
-        restrictions.restrict(current, r, assigned, viol, mode)
-        current = make_setup(
-            prep, members, banned=r.banned, forced=r.forced, cap_limit=r.cap_limit
-        )
-        net = build_network(current)
-        lex = solve_lexicographic(net, level_costs(net, prep, spec), names)
-        assigned = np.sort(
-            np.concatenate(
-                [current.lock_pairs, net.pair_index[lex.flow[net.pair_arcs] > 0]]
-            )
-        )
-        viol = find_violations(setup, assigned)
-        coverage = -pair_level_values(prep, assigned, [["coverage"]])[0]
-        report(f"coverage after restriction round {k + 1} ({mode})", coverage)
-        if not viol.any() or mode == "all":
-            break
-    if viol.changes > 0:  # keep last season's answer where it still fits, then fill the rest under the rules
-        restrictions.force_previous(setup, r)
-        current = make_setup(prep, members, banned=r.banned, forced=r.forced, cap_limit=r.cap_limit)
-        for s in restrictions.critical(current, r):  # the rest must fit the days the forced pairs leave
-            restrictions.days_cut(current, r, s)
-        current = make_setup(prep, members, banned=r.banned, forced=r.forced, cap_limit=r.cap_limit)
-        net = build_network(current)
-        lex = solve_lexicographic(net, level_costs(net, prep, spec), names)
-        assigned = np.sort(np.concatenate([current.lock_pairs, net.pair_index[lex.flow[net.pair_arcs] > 0]]))
-        viol = find_violations(setup, assigned)
-    return assigned, f"{k + 1} rounds: " + "; ".join(r.notes), viol, r
 
 
 def _polish(
@@ -295,6 +244,12 @@ def _polish(
     if pair_level_values(prep, better, spec) < pair_level_values(prep, assigned, spec):
         return better, note + " improved"
     return assigned, note + " no improvement"
+
+
+def _refine_deadline(p: MatchParams, deadline: float, lex_time: float) -> float:
+    # Time for refining the Lagrangian prices: p.bound_time_s, leaving room for two restricted re-solves.
+    now = time.perf_counter()
+    return min(now + p.bound_time_s, max(now, deadline - 2.5 * lex_time))
 
 
 def _natural(name: str, value: int) -> float:

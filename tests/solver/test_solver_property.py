@@ -99,8 +99,8 @@ def instances(draw: st.DrawFn, side_rules: bool) -> MatchInstance:
 def exact_coverage_and_match(i: MatchInstance) -> tuple[float, float]:
     """Lexicographic (coverage, match) optimum by two MILPs over independently computed eligible pairs.
 
-    Includes the total days budget but not the team rule or max_changes (callers only use
-    instances without those rules for equality checks).
+    Includes the total days budget and the team rule, not max_changes (callers only use
+    instances without it).
     """
     p = i.params
     cand = []
@@ -151,10 +151,25 @@ def exact_coverage_and_match(i: MatchInstance) -> tuple[float, float]:
                 ],
             )
         )
-    w = np.array([p.priority_weight if c[1].priority else 1 for c in cand], dtype=float)
-    ints, box = np.ones(len(cand)), Bounds(0, 1)
+    teams = [s for s in i.specialists if p.team_rule and s.kind == "team" and s.members]
+    if teams:  # one binary per team: the team is used (members may not be) or not (the team may not be)
+        a_s, a_d = np.hstack([a_s, np.zeros((len(a_s), len(teams)))]), np.hstack([a_d, np.zeros((len(a_d), len(teams)))])
+        a_v = np.hstack([a_v, np.zeros((len(a_v), len(teams)))])
+        rows = []
+        for k, t in enumerate(teams):
+            on_t = [1.0 if c[0].id == t.id else 0.0 for c in cand] + [0.0] * len(teams)
+            on_m = [1.0 if c[0].id in t.members else 0.0 for c in cand] + [0.0] * len(teams)
+            on_t[len(cand) + k], on_m[len(cand) + k] = -float(t.capacity), float(len(cand))
+            rows += [(on_t, -np.inf, 0.0), (on_m, -np.inf, float(len(cand)))]
+        team_cons = [LinearConstraint(np.array([r[0] for r in rows]), [r[1] for r in rows], [r[2] for r in rows])]
+        cons = [LinearConstraint(a_s, 0, [s.capacity for s in i.specialists]), LinearConstraint(a_v, 0, req)] + (
+            [LinearConstraint(a_d, 0, [np.inf if s.days_available is None else s.days_available
+                                       for s in i.specialists])] if p.use_days_budget else []) + team_cons
+    extra = np.zeros(len(teams))
+    w = np.concatenate([np.array([p.priority_weight if c[1].priority else 1 for c in cand], dtype=float), extra])
+    ints, box = np.ones(len(w)), Bounds(0, 1)
     cov = -milp(-w, constraints=cons, integrality=ints, bounds=box).fun
-    sc = np.array([c[2] for c in cand])
+    sc = np.concatenate([np.array([c[2] for c in cand]), extra])
     best = milp(
         -sc,
         constraints=cons + [LinearConstraint(w[None, :], cov - 1e-6, np.inf)],
@@ -189,3 +204,9 @@ def test_side_rules_always_valid(i: MatchInstance) -> None:
         assert sum(r.slots for r in sol.recruitment) == sum(
             u.missing for u in sol.uncovered
         )
+    if i.params.max_changes is None and sol.status != "infeasible":  # bounds stay honest under the side rules
+        cov, match = exact_coverage_and_match(i)
+        c, m = sol.levels[0], sol.levels[1]
+        assert c.value <= cov <= c.bound
+        if c.value == cov == c.bound:
+            assert m.value <= match + 1e-6 <= m.bound + 2e-6

@@ -1,0 +1,184 @@
+"""Better village prices for the Lagrangian bound, by column generation on the conflict region.
+
+The network's duals price villages as if the side rules did not exist. Where
+the Lagrangian answers disagree with the demand (a village wanted by too many
+or too few specialists at those prices), the prices are re-optimised: a small
+linear programme over those villages' demand rows (Dantzig-Wolfe master: one
+column per pair of an ordinary specialist, one column per answer of a team or
+of a specialist whose days can bind), with every other village kept at its
+network price. Its duals are new prices; the exact Lagrangian value at those
+(integer) prices is a valid bound whatever the linear programme did, and the
+answers at the new prices add columns for the next round. Stops when nothing
+new prices in or the time is up; keeps the best bound seen.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import linprog
+
+from solver.lagrange import Answer, Relaxation, evaluate
+
+NEW_ARCS_PER_ROUND = 3000
+
+
+def refine(r: Relaxation, prices: np.ndarray, start: Answer, prefer: np.ndarray, unit: float,
+           deadline: float, should_stop: Callable[[], bool] | None = None) -> tuple[np.ndarray, Answer, int]:
+    """Lower the Lagrangian bound by re-pricing the conflict region; returns (prices, answer, LP rounds)."""
+    n_s = len(r.cap)
+    local = _mismatched(r, start)
+    differs = np.zeros(n_s, dtype=bool)
+    differs[r.s[start.chosen != prefer]] = True
+    local[r.v[differs[r.s] & (start.chosen | prefer)]] = True
+    best_prices, best, rounds = prices, start, 0
+    arcs = np.zeros(0, dtype=np.int64)
+    while local.any() and time.perf_counter() < deadline:
+        best_prices, best, arcs, n = _column_generation(
+            r, best_prices, best, prefer, unit, deadline, local, arcs, should_stop)
+        rounds += n
+        grown = local | _mismatched(r, best)
+        if (grown == local).all():
+            break
+        local = grown  # the region's answers now disagree with villages outside it: widen and go on
+    return best_prices, best, rounds
+
+
+def _mismatched(r: Relaxation, answer: Answer) -> np.ndarray:
+    # Villages wanted by more or fewer specialists than they require, in this answer.
+    return np.bincount(r.v[answer.chosen], minlength=len(r.req)) != r.req
+
+
+def _column_generation(r: Relaxation, prices: np.ndarray, start: Answer, prefer: np.ndarray, unit: float,
+                       deadline: float, local: np.ndarray, arcs: np.ndarray,
+                       should_stop: Callable[[], bool] | None) -> tuple[np.ndarray, Answer, np.ndarray, int]:
+    # Price the `local` villages by column generation, every other village fixed at `prices`.
+    n_s = len(r.cap)
+    units = _units(r)
+    touch = np.zeros(n_s, dtype=bool)
+    touch[r.s[local[r.v]]] = True
+    in_unit = np.zeros(n_s, dtype=bool)
+    for members in units:
+        in_unit[members] = True
+        if touch[members].any():
+            touch[members] = True
+    fixed = np.where(local, 0, prices)  # villages outside the region keep their price inside the arc value
+    value = (r.gain - fixed[r.v]).astype(np.float64) / unit
+    simple_arc = touch[r.s] & ~in_unit[r.s]
+    master = _Master(r, local, value, simple_arc, [u for u in units if touch[u].any()])
+    master.add_arcs(np.union1d(_initial_arcs(r, prices, prefer, simple_arc), arcs[simple_arc[arcs]]))
+    master.add_patterns(start)
+    best_prices, best, rounds = prices, start, 0
+    while time.perf_counter() < deadline and not (should_stop is not None and should_stop()):
+        rounds += 1
+        duals = master.solve()
+        if duals is None:
+            break
+        pi, sigma = duals
+        trial = prices.copy()
+        trial[local] = np.rint(np.maximum(pi[local], 0.0) * unit).astype(np.int64)
+        answer = evaluate(r, trial, prefer)
+        if answer.value < best.value:
+            best_prices, best = trial, answer
+        reduced = value - pi[r.v] * local[r.v] - sigma[r.s]
+        cand = np.flatnonzero(simple_arc & (reduced > 1e-7) & ~master.has_arc)
+        cand = cand[np.argsort(-reduced[cand], kind="stable")][:NEW_ARCS_PER_ROUND]
+        if master.add_arcs(cand) + master.add_patterns(answer) == 0:
+            break
+    return best_prices, best, np.flatnonzero(master.has_arc), rounds
+
+
+def _units(r: Relaxation) -> list[np.ndarray]:
+    # Teams with their members, and single specialists whose days can bind: one convexity row each.
+    grouped = np.zeros(len(r.cap), dtype=bool)
+    out = []
+    for t, ms in r.groups:
+        out.append(np.array([t, *ms], dtype=np.int64))
+        grouped[[t, *ms]] = True
+    out += [np.array([s], dtype=np.int64) for s in np.flatnonzero(r.critical & ~grouped)]
+    return out
+
+
+def _initial_arcs(r: Relaxation, prices: np.ndarray, prefer: np.ndarray, simple_arc: np.ndarray) -> np.ndarray:
+    # Each ordinary specialist's network pairs and its best few arcs at the starting prices.
+    q = r.gain - prices[r.v]
+    idx = np.flatnonzero(simple_arc)
+    order = idx[np.lexsort((-q[idx], r.s[idx]))]
+    s_o = r.s[order]
+    rank = np.arange(len(order)) - np.searchsorted(s_o, s_o)
+    top = order[rank < r.cap[s_o] + 3]
+    return np.union1d(top, np.flatnonzero(simple_arc & prefer))
+
+
+class _Master:
+    # Restricted master LP: arc columns of ordinary specialists and pattern columns of units.
+    def __init__(self, r: Relaxation, local: np.ndarray, value: np.ndarray, simple_arc: np.ndarray,
+                 units: list[np.ndarray]) -> None:
+        self.r, self.local, self.value = r, local, value
+        self.row_of_v = np.full(len(r.req), -1, dtype=np.int64)
+        self.row_of_v[local] = np.arange(int(local.sum()))
+        simple_specs = np.unique(r.s[simple_arc])
+        self.row_of_s = np.full(len(r.cap), -1, dtype=np.int64)
+        self.row_of_s[simple_specs] = int(local.sum()) + np.arange(len(simple_specs))
+        self.unit_of = np.full(len(r.cap), -1, dtype=np.int64)
+        for k, members in enumerate(units):
+            self.unit_of[members] = k
+        self.unit_row0 = int(local.sum()) + len(simple_specs)
+        self.n_rows = self.unit_row0 + len(units)
+        self.rhs = np.concatenate([r.req[local], r.cap[simple_specs], np.ones(len(units))]).astype(np.float64)
+        self.has_arc = np.zeros(len(r.gain), dtype=bool)
+        self.arcs: list[np.ndarray] = []
+        self.patterns: list[tuple[int, np.ndarray]] = []
+        self.seen: set[tuple[int, tuple[int, ...]]] = set()
+
+    def add_arcs(self, arcs: np.ndarray) -> int:
+        arcs = arcs[~self.has_arc[arcs]]
+        self.has_arc[arcs] = True
+        if len(arcs):
+            self.arcs.append(arcs)
+        return len(arcs)
+
+    def add_patterns(self, answer: Answer) -> int:
+        chosen = np.flatnonzero(answer.chosen & (self.unit_of[self.r.s] >= 0))
+        units = self.unit_of[self.r.s[chosen]]
+        added = 0
+        for k in np.unique(np.r_[units, np.arange(self.n_rows - self.unit_row0)]):
+            arcs = chosen[units == k]
+            key = (int(k), tuple(arcs.tolist()))
+            if key not in self.seen:
+                self.seen.add(key)
+                self.patterns.append((int(k), arcs))
+                added += 1
+        return added
+
+    def solve(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Solve the master; village duals (per village, 0 outside the region) and specialist duals."""
+        r = self.r
+        arcs = np.concatenate(self.arcs) if self.arcs else np.zeros(0, np.int64)
+        n_a = len(arcs)
+        in_region = self.local[r.v[arcs]]
+        rows = [self.row_of_v[r.v[arcs[in_region]]], self.row_of_s[r.s[arcs]]]
+        cols = [np.flatnonzero(in_region), np.arange(n_a)]
+        obj = [self.value[arcs]]
+        for j, (k, p) in enumerate(self.patterns):
+            inside = p[self.local[r.v[p]]]
+            rows += [self.row_of_v[r.v[inside]], np.array([self.unit_row0 + k])]
+            cols += [np.full(len(inside) + 1, n_a + j)]
+            obj.append(np.array([self.value[p].sum()]))
+        row = np.concatenate(rows)
+        col = np.concatenate(cols)
+        a = sp.csr_matrix((np.ones(len(row)), (row, col)), shape=(self.n_rows, n_a + len(self.patterns)))
+        res = linprog(-np.concatenate(obj), A_ub=a, b_ub=self.rhs, bounds=(0, None), method="highs-ds")
+        if res.status != 0:
+            return None
+        dual = -np.asarray(res.ineqlin.marginals)
+        pi = np.zeros(len(r.req))
+        pi[self.local] = dual[: int(self.local.sum())]
+        sigma = np.zeros(len(r.cap))
+        simple = self.row_of_s >= 0
+        sigma[simple] = dual[self.row_of_s[simple]]
+        sigma[self.unit_of >= 0] = np.inf  # unit specialists price through patterns, never as arcs
+        return pi, sigma

@@ -1,0 +1,146 @@
+"""Lagrangian relaxation: exact knapsack, valid bounds at any prices, days-safe restrictions."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from solver_builders import inst, spec, vil
+
+from solver import lagrange
+from solver import restrict as restrictions
+from solver.build import make_setup
+from solver.candidates import build_pairs, prepare
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(-5, 20), st.sampled_from([24.0, 29.0, 33.0, 38.0])), max_size=7),
+    st.integers(0, 4),
+    st.sampled_from([50.0, 60.0, 70.0, 100.0, 150.0]),
+)
+def test_knapsack_equals_brute_force(items: list[tuple[int, float]], k: int, budget: float) -> None:
+    q, d = [x[0] for x in items], [x[1] for x in items]
+    best = max(
+        (sum(q[i] for i in c) for n in range(k + 1) for c in itertools.combinations(range(len(q)), n)
+         if sum(d[i] for i in c) <= budget),
+        default=0,
+    )
+    value, chosen = lagrange.knapsack(q, d, k, budget)
+    assert value == best
+    assert len(chosen) <= k and sum(d[i] for i in chosen) <= budget and sum(q[i] for i in chosen) == value
+
+
+@st.composite
+def relaxations(draw: st.DrawFn) -> lagrange.Relaxation:
+    n_s, n_v = draw(st.integers(1, 3)), draw(st.integers(1, 4))
+    arcs = sorted({(s, v) for s in range(n_s) for v in range(n_v) if draw(st.booleans())})
+    s = np.array([a[0] for a in arcs], dtype=np.int64)
+    v = np.array([a[1] for a in arcs], dtype=np.int64)
+    team = n_s == 3 and draw(st.booleans())
+    return lagrange.Relaxation(
+        pairs=np.arange(len(arcs)),
+        s=s,
+        v=v,
+        gain=np.array([draw(st.integers(-3, 30)) for _ in arcs], dtype=np.int64),
+        days=np.array([draw(st.sampled_from([24.0, 30.0, 38.0])) for _ in arcs]),
+        cap=np.array([draw(st.integers(0, 3)) for _ in range(n_s)], dtype=np.int64),
+        left=np.array([draw(st.sampled_from([np.inf, 50.0, 65.0, 100.0])) for _ in range(n_s)]),
+        req=np.array([draw(st.integers(0, 2)) for _ in range(n_v)], dtype=np.int64),
+        groups=[(0, [1, 2])] if team else [],
+    )
+
+
+def brute_force(r: lagrange.Relaxation) -> int:
+    # Best total gain over every assignment that keeps capacity, days, village demand and the team rule.
+    options = []
+    for s in range(len(r.cap)):
+        mine = np.flatnonzero(r.s == s)
+        options.append([c for n in range(int(r.cap[s]) + 1) for c in itertools.combinations(mine.tolist(), n)
+                        if r.days[list(c)].sum() <= r.left[s]])
+    best = 0
+    for pick in itertools.product(*options):
+        used = [a for c in pick for a in c]
+        if np.any(np.bincount(r.v[used], minlength=len(r.req)) > r.req):
+            continue
+        if any(pick[t] and any(pick[m] for m in ms) for t, ms in r.groups):
+            continue
+        best = max(best, int(r.gain[used].sum()))
+    return best
+
+
+@settings(max_examples=150, deadline=None)
+@given(relaxations(), st.lists(st.integers(0, 40), min_size=4, max_size=4))
+def test_bound_holds_at_any_prices(r: lagrange.Relaxation, prices: list[int]) -> None:
+    answer = lagrange.evaluate(r, np.array(prices[: len(r.req)], dtype=np.int64))
+    assert answer.value >= brute_force(r)
+
+
+def test_bound_is_exact_when_prices_are_zero_and_demand_is_loose() -> None:
+    # One specialist, two villages each wanting one: the knapsack alone decides (38 + 30 > 60 days).
+    r = lagrange.Relaxation(
+        pairs=np.arange(2), s=np.array([0, 0]), v=np.array([0, 1]), gain=np.array([10, 7]),
+        days=np.array([38.0, 30.0]), cap=np.array([2]), left=np.array([60.0]), req=np.array([1, 1]), groups=[],
+    )
+    answer = lagrange.evaluate(r, np.zeros(2, dtype=np.int64))
+    assert answer.value == 10 == brute_force(r)
+    assert answer.chosen.tolist() == [True, False]
+
+
+def test_team_side_goes_to_the_side_worth_more() -> None:
+    # Team 0 (gain 9 at one village) against members 1 and 2 (5 + 6 at two villages).
+    r = lagrange.Relaxation(
+        pairs=np.arange(3), s=np.array([0, 1, 2]), v=np.array([0, 1, 2]), gain=np.array([9, 5, 6]),
+        days=np.full(3, 30.0), cap=np.array([1, 1, 1]), left=np.full(3, np.inf), req=np.array([1, 1, 1]),
+        groups=[(0, [1, 2])],
+    )
+    answer = lagrange.evaluate(r, np.zeros(3, dtype=np.int64))
+    assert answer.value == 11 and answer.team_side == {0: False}
+    assert answer.chosen.tolist() == [False, True, True]
+
+
+def test_level_bounds_follow_lexicographic_scales() -> None:
+    # cost = 100 * level0 + level1 with level1 in [-10, 10]; combined bound -1234, level 0 achieved -12.
+    assert lagrange.level_bounds(-1234, [100, 1], [10, 10], [-12, 0]) == [-12, -34]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from([0.0, 30.0, 60.0, 90.0, 120.0]), min_size=1, max_size=8),
+       st.integers(1, 4), st.sampled_from([60.0, 75.0, 100.0, 140.0]), st.data())
+def test_guided_days_keeps_any_pick_within_budget(east: list[float], cap: int, days: float, data: st.DataObject) -> None:
+    vils = [vil(k, e, service_days=30.0) for k, e in enumerate(east)]
+    i = inst([spec("S1", 0.0, capacity=cap, days_available=days, max_distance_km=200.0)], vils)
+    prep = prepare(i)
+    build_pairs(prep)
+    setup = make_setup(prep, {})
+    r = restrictions.empty(setup)
+    pattern = np.array(data.draw(st.lists(st.sampled_from(range(len(prep.ps))), max_size=cap, unique=True)), dtype=np.int64)
+    if prep.days[pattern].sum() > days:  # the Lagrangian answer always fits
+        pattern = pattern[:0]
+    restrictions.guided_days(setup, r, 0, pattern)
+    allowed = np.flatnonzero(~r.banned)
+    assert set(pattern.tolist()) <= set(allowed.tolist())
+    k = int(min(r.cap_limit[0], setup.cap_eff[0]))
+    assert np.sort(prep.days[allowed])[::-1][:k].sum() <= days + 1e-9
+
+
+def test_team_conflict_is_proven_optimal_by_the_lagrangian_bound() -> None:
+    # Team T can reach only V1, its members only V2 and V3 (radius); X reaches all at score 1.
+    # The network relaxation pairs T and a member together (match 6); the best legal answer is the
+    # members' side plus X (match 5), and the Lagrangian bound proves it.
+    from solver import solve
+
+    team = spec("T", 0.0, {"A01": 3}, capacity=2, kind="team", members=("M1", "M2"), max_distance_km=5.0)
+    m1 = spec("M1", 50.0, {"A01": 2}, capacity=1, max_distance_km=5.0)
+    m2 = spec("M2", 100.0, {"A01": 2}, capacity=1, max_distance_km=5.0)
+    x = spec("X", 50.0, {"A01": 1}, capacity=1, max_distance_km=500.0)
+    i = inst([team, m1, m2, x], [vil(1, 0.0), vil(2, 50.0), vil(3, 100.0)], use_days_budget=False)
+    sol = solve(i)
+    by_s = {a.specialist_id: a.village_id for a in sol.assignments}
+    assert set(by_s) == {"M1", "M2", "X"}
+    assert [lv.value for lv in sol.levels[:2]] == [3, 5]
+    assert sol.levels[1].bound == 5 and all(lv.proven and lv.gap == 0 for lv in sol.levels[:4])
+    # the network's balance bound came from the unreachable relaxed face, so balance is no longer proven
+    assert not sol.levels[4].proven and sol.status == "feasible"
