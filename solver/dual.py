@@ -24,6 +24,7 @@ from scipy.optimize import linprog
 from solver.lagrange import Answer, Relaxation, evaluate
 
 NEW_ARCS_PER_ROUND = 3000
+MAX_DROP = 50.0  # points of the second level a price may fall per pass (keeps the LP well scaled)
 
 
 def refine(r: Relaxation, prices: np.ndarray, start: Answer, prefer: np.ndarray, unit: float,
@@ -65,10 +66,10 @@ def _column_generation(r: Relaxation, prices: np.ndarray, start: Answer, prefer:
         in_unit[members] = True
         if touch[members].any():
             touch[members] = True
-    fixed = np.where(local, 0, prices)  # villages outside the region keep their price inside the arc value
-    value = (r.gain - fixed[r.v]).astype(np.float64) / unit
+    value = (r.gain - prices[r.v]).astype(np.float64) / unit  # arc values net of the current prices
     simple_arc = touch[r.s] & ~in_unit[r.s]
-    master = _Master(r, local, value, simple_arc, [u for u in units if touch[u].any()])
+    drop = np.minimum(prices, MAX_DROP * unit) / unit  # how far a region price may fall in one pass
+    master = _Master(r, local, value, simple_arc, [u for u in units if touch[u].any()], drop)
     master.add_arcs(np.union1d(_initial_arcs(r, prices, prefer, simple_arc), arcs[simple_arc[arcs]]))
     master.add_patterns(start)
     best_prices, best, rounds = prices, start, 0
@@ -79,11 +80,11 @@ def _column_generation(r: Relaxation, prices: np.ndarray, start: Answer, prefer:
             break
         pi, sigma = duals
         trial = prices.copy()
-        trial[local] = np.rint(np.maximum(pi[local], 0.0) * unit).astype(np.int64)
+        trial[local] = np.maximum(0, prices[local] + np.rint(pi[local] * unit).astype(np.int64))
         answer = evaluate(r, trial, prefer)
         if answer.value < best.value:
             best_prices, best = trial, answer
-        reduced = value - pi[r.v] * local[r.v] - sigma[r.s]
+        reduced = value - pi[r.v] - sigma[r.s]
         cand = np.flatnonzero(simple_arc & (reduced > 1e-7) & ~master.has_arc)
         cand = cand[np.argsort(-reduced[cand], kind="stable")][:NEW_ARCS_PER_ROUND]
         if master.add_arcs(cand) + master.add_patterns(answer) == 0:
@@ -116,7 +117,7 @@ def _initial_arcs(r: Relaxation, prices: np.ndarray, prefer: np.ndarray, simple_
 class _Master:
     # Restricted master LP: arc columns of ordinary specialists and pattern columns of units.
     def __init__(self, r: Relaxation, local: np.ndarray, value: np.ndarray, simple_arc: np.ndarray,
-                 units: list[np.ndarray]) -> None:
+                 units: list[np.ndarray], drop: np.ndarray) -> None:
         self.r, self.local, self.value = r, local, value
         self.row_of_v = np.full(len(r.req), -1, dtype=np.int64)
         self.row_of_v[local] = np.arange(int(local.sum()))
@@ -128,7 +129,9 @@ class _Master:
             self.unit_of[members] = k
         self.unit_row0 = int(local.sum()) + len(simple_specs)
         self.n_rows = self.unit_row0 + len(units)
+        self.n_local = int(local.sum())
         self.rhs = np.concatenate([r.req[local], r.cap[simple_specs], np.ones(len(units))]).astype(np.float64)
+        self.slack_cost = -drop[local]  # leaving a unit of a region village's demand: its price may fall that far
         self.has_arc = np.zeros(len(r.gain), dtype=bool)
         self.arcs: list[np.ndarray] = []
         self.patterns: list[tuple[int, np.ndarray]] = []
@@ -170,15 +173,20 @@ class _Master:
             obj.append(np.array([self.value[p].sum()]))
         row = np.concatenate(rows)
         col = np.concatenate(cols)
-        a = sp.csr_matrix((np.ones(len(row)), (row, col)), shape=(self.n_rows, n_a + len(self.patterns)))
-        res = linprog(-np.concatenate(obj), A_ub=a, b_ub=self.rhs, bounds=(0, None), method="highs-ds")
+        n_cols, nl = n_a + len(self.patterns), self.n_local
+        a = sp.csr_matrix((np.ones(len(row)), (row, col)), shape=(self.n_rows, n_cols))
+        a_eq = sp.hstack([a[:nl], sp.identity(nl, format="csr")], format="csr")  # demand rows, with slack
+        a_ub = sp.hstack([a[nl:], sp.csr_matrix((self.n_rows - nl, nl))], format="csr")
+        cost = -np.concatenate([*obj, self.slack_cost])
+        res = linprog(cost, A_ub=a_ub, b_ub=self.rhs[nl:], A_eq=a_eq, b_eq=self.rhs[:nl], bounds=(0, None),
+                      method="highs-ds")
         if res.status != 0:
             return None
-        dual = -np.asarray(res.ineqlin.marginals)
         pi = np.zeros(len(r.req))
-        pi[self.local] = dual[: int(self.local.sum())]
+        pi[self.local] = -np.asarray(res.eqlin.marginals)  # price change of each region village
+        dual = -np.asarray(res.ineqlin.marginals)
         sigma = np.zeros(len(r.cap))
         simple = self.row_of_s >= 0
-        sigma[simple] = dual[self.row_of_s[simple]]
+        sigma[simple] = dual[self.row_of_s[simple] - nl]
         sigma[self.unit_of >= 0] = np.inf  # unit specialists price through patterns, never as arcs
         return pi, sigma

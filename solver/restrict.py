@@ -42,7 +42,8 @@ def empty(setup: Setup) -> Restrictions:
 def _own(setup: Setup, s: int) -> np.ndarray:
     # Pair indices of specialist s (pairs are sorted by specialist).
     ps = setup.prep.ps
-    return np.arange(np.searchsorted(ps, s), np.searchsorted(ps, s + 1))
+    key = ps.dtype.type  # same dtype as the array, so searchsorted does not copy millions of pairs
+    return np.arange(np.searchsorted(ps, key(s)), np.searchsorted(ps, key(s + 1)))
 
 
 def days_cut(setup: Setup, r: Restrictions, s: int) -> None:

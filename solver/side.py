@@ -27,6 +27,7 @@ from solver.build import (
     pair_level_values,
     team_groups,
 )
+from solver.lagrange import Answer
 from solver.network import Network, _ranges, _scales, merge_plan, solve_lexicographic
 from solver.repair import Violations, find_violations
 
@@ -40,13 +41,13 @@ class Guide:
     levels: list[int]  # spec levels merged in the bounded objective
     scales: list[int]
     ranges: list[int]
-    at_network_prices: int  # the bound before the prices were refined
+    at_network_prices: Answer  # the answers before the prices were refined
     rounds: int  # column-generation rounds spent refining the prices
 
-    def pattern(self, s: int) -> np.ndarray:
-        """Prepared pair indices the specialist takes in the Lagrangian answer."""
+    def pattern(self, s: int, answer: Answer | None = None) -> np.ndarray:
+        """Prepared pair indices the specialist takes in the (refined, by default) Lagrangian answer."""
         a, b = self.rel.starts[s], self.rel.starts[s + 1]
-        return self.rel.pairs[a:b][self.answer.chosen[a:b]]
+        return self.rel.pairs[a:b][(answer or self.answer).chosen[a:b]]
 
 
 def make_guide(setup: Setup, net: Network, costs: list[np.ndarray], spec: list[list[str]],
@@ -71,10 +72,10 @@ def make_guide(setup: Setup, net: Network, costs: list[np.ndarray], spec: list[l
     prices = lagrange.network_prices(net, combined, flow)
     prefer = flow[net.pair_arcs] > 0
     answer = lagrange.evaluate(rel, prices, prefer)
-    network_bound = answer.value
+    first = answer
     unit = float(scales[1] * 100) if len(scales) > 1 else 1.0  # LP units: points of the second level
     prices, answer, rounds = dual.refine(rel, prices, answer, prefer, unit, refine_until, should_stop)
-    return Guide(rel, answer, group, scales, ranges, network_bound, rounds)
+    return Guide(rel, answer, group, scales, ranges, first, rounds)
 
 
 def tighten(guide: Guide, setup: Setup, spec: list[list[str]], assigned: np.ndarray,
@@ -113,34 +114,102 @@ def restricted_rounds(
     report: Callable[[str, float], None],
     guide: Guide | None,
 ) -> tuple[np.ndarray, str, Violations, restrictions.Restrictions]:
-    # Re-solve the lexicographic network under growing restrictions until the side rules hold.
+    """Re-solve the lexicographic network under restrictions until the side rules hold.
+
+    With a guide: first every specialist whose days can bind keeps a days-safe set around its
+    Lagrangian answer (always valid); then, while time is left, only the violators are restricted,
+    round by round, and the last round keeps the pairs of everyone who kept the rules. The better
+    of the two answers is returned.
+    """
+    if guide is None:
+        return _unguided(setup, members, spec, names, relaxed, viol, deadline, should_stop, lex_time, report)
+    prep = setup.prep
+    stop = should_stop if should_stop is not None else (lambda: False)
+    safe, first = restrictions.empty(setup), guide.at_network_prices  # the network's duals guide this one
+    restrictions.guided_teams(setup, safe, guide.rel.groups, first.team_side)
+    for s in np.flatnonzero(guide.rel.critical):
+        restrictions.guided_days(setup, safe, int(s), guide.pattern(int(s), first))
+    guided = {t for t, _ in guide.rel.groups}
+    outside = [t for t in viol.teams if t not in guided]  # overlapping teams the guide left out
+    restrictions.restrict(setup, safe, relaxed, Violations(teams=outside, changes=viol.changes), "all")
+    started = time.perf_counter()
+    _, best, best_viol = _resolve(setup, members, spec, names, safe)
+    round_time = time.perf_counter() - started
+    report("coverage after the guided restriction", -pair_level_values(prep, best, [["coverage"]])[0])
+    chosen, note = safe, "every specialist whose days can bind"
+    if best_viol.changes or prep.params.max_changes is not None:
+        return _max_changes(setup, members, spec, names, safe, best, best_viol, note)
+    r = restrictions.empty(setup)
+    restrictions.guided_teams(setup, r, guide.rel.groups, guide.answer.team_side)
+    assigned, k = relaxed, 0
+    while viol.any() and not stop():
+        k += 1
+        started = time.perf_counter()
+        r.violators.update(viol.days)
+        settle = started + 2 * round_time > deadline or k == 6
+        if settle:
+            if started + round_time > deadline:
+                break
+            _settle(setup, members, r, assigned, viol)
+        else:
+            for s in viol.days:
+                restrictions.guided_days(setup, r, s, guide.pattern(s))
+            restrictions.restrict(setup, r, assigned, Violations(teams=[t for t in viol.teams if t not in guided]),
+                                  "safe")
+        _, assigned, viol = _resolve(setup, members, spec, names, r)
+        round_time = time.perf_counter() - started
+        report(f"coverage after restriction round {k}", -pair_level_values(prep, assigned, [["coverage"]])[0])
+        if not viol.any() and pair_level_values(prep, assigned, spec) < pair_level_values(prep, best, spec):
+            best, chosen, note = assigned, r, f"violators only, {k} rounds"
+        if settle:
+            break
+    chosen.violators.update(r.violators)
+    return best, f"restricted {note}: " + "; ".join(chosen.notes), best_viol, chosen
+
+
+def _max_changes(setup: Setup, members: dict[str, tuple[str, ...]], spec: list[list[str]], names: list[str],
+                 r: restrictions.Restrictions, assigned: np.ndarray, viol: Violations, note: str
+                 ) -> tuple[np.ndarray, str, Violations, restrictions.Restrictions]:
+    # max_changes: add last season's pairs that fit, as before; then the rest under safe days cuts.
+    if viol.changes > 0:
+        restrictions.restrict(setup, r, assigned, Violations(changes=viol.changes), "safe")
+        _, assigned, viol = _resolve(setup, members, spec, names, r)
+    if viol.changes > 0:
+        restrictions.force_previous(setup, r)
+        current = make_setup(setup.prep, members, banned=r.banned, forced=r.forced, cap_limit=r.cap_limit)
+        for s in restrictions.critical(current, r):  # the rest must fit the days the forced pairs leave
+            restrictions.days_cut(current, r, s)
+        _, assigned, viol = _resolve(setup, members, spec, names, r)
+    return assigned, f"restricted {note}: " + "; ".join(r.notes), viol, r
+
+
+def _unguided(
+    setup: Setup,
+    members: dict[str, tuple[str, ...]],
+    spec: list[list[str]],
+    names: list[str],
+    relaxed: np.ndarray,
+    viol: Violations,
+    deadline: float,
+    should_stop: Callable[[], bool] | None,
+    lex_time: float,
+    report: Callable[[str, float], None],
+) -> tuple[np.ndarray, str, Violations, restrictions.Restrictions]:
+    # Without a Lagrangian answer: escalating safe days cuts and team sides, then everything that could break.
     prep = setup.prep
     r = restrictions.empty(setup)
-    current, assigned, done = setup, relaxed, set()
-    if guide is not None:
-        restrictions.guided_teams(setup, r, guide.rel.groups, guide.answer.team_side)
-    rounds = 6 if guide is not None else 4
-    for k in range(rounds):
+    current, assigned = setup, relaxed
+    modes = ["safe", "safe", "safe", "all"]
+    for k, mode in enumerate(modes):
         r.violators.update(viol.days)
         for t in viol.teams:
             r.violators.update([t, *setup.teams[t]])
-        last = k == rounds - 1 or time.perf_counter() + 2.2 * lex_time > deadline or (
-            should_stop is not None and should_stop())
-        mode = "all" if last else "safe"
-        if guide is None:
-            restrictions.restrict(current, r, assigned, viol, mode)
-        else:
-            days = set(viol.days) | (set(np.flatnonzero(guide.rel.critical).tolist()) if last else set())
-            for s in sorted(days - done):
-                restrictions.guided_days(setup, r, s, guide.pattern(s))
-            done |= days
-            guided = {t for t, _ in guide.rel.groups}
-            rest = Violations(teams=[t for t in viol.teams if t not in guided], changes=viol.changes)
-            restrictions.restrict(current, r, assigned, rest, mode)  # teams outside the guide, max_changes, safety net
+        if time.perf_counter() + 2.2 * lex_time > deadline or (should_stop is not None and should_stop()):
+            mode = "all"  # no time for another round after this one
+        restrictions.restrict(current, r, assigned, viol, mode)
         current, assigned, viol = _resolve(setup, members, spec, names, r)
-        coverage = -pair_level_values(prep, assigned, [["coverage"]])[0]
-        report(f"coverage after restriction round {k + 1} ({mode})", coverage)
-        if not viol.any() or last:
+        report(f"coverage after restriction round {k + 1} ({mode})", -pair_level_values(prep, assigned, [["coverage"]])[0])
+        if not viol.any() or mode == "all":
             break
     if viol.changes > 0:  # keep last season's answer where it still fits, then fill the rest under the rules
         restrictions.force_previous(setup, r)
@@ -149,6 +218,18 @@ def restricted_rounds(
             restrictions.days_cut(current, r, s)
         current, assigned, viol = _resolve(setup, members, spec, names, r)
     return assigned, f"{k + 1} rounds: " + "; ".join(r.notes), viol, r
+
+
+def _settle(setup: Setup, members: dict[str, tuple[str, ...]], r: restrictions.Restrictions,
+            assigned: np.ndarray, viol: Violations) -> None:
+    # Last round: keep the pairs of every specialist that kept the rules, re-place the rest under safe days cuts.
+    prep = setup.prep
+    bad = np.array(sorted(set(viol.days) | {x for t in viol.teams for x in (t, *setup.teams[t])}), dtype=np.int64)
+    keep = assigned[~np.isin(prep.ps[assigned], bad) & ~setup.fixed[assigned]]
+    r.forced[keep] = True
+    current = make_setup(prep, members, banned=r.banned, forced=r.forced, cap_limit=r.cap_limit)
+    restrictions.restrict(current, r, assigned, Violations(teams=viol.teams), "all")
+    r.notes.append(f"settle: kept {len(keep)} pairs, re-placed the villages of {len(bad)} specialists")
 
 
 def _resolve(setup: Setup, members: dict[str, tuple[str, ...]], spec: list[list[str]], names: list[str],

@@ -247,9 +247,12 @@ def _polish(
 
 
 def _refine_deadline(p: MatchParams, deadline: float, lex_time: float) -> float:
-    # Time for refining the Lagrangian prices: p.bound_time_s, leaving room for two restricted re-solves.
+    # Time for refining the Lagrangian prices: bound_time_s, or one network solve's time on big instances,
+    # leaving room for two restricted re-solves.
     now = time.perf_counter()
-    return min(now + p.bound_time_s, max(now, deadline - 2.5 * lex_time))
+    if p.bound_time_s <= 0:
+        return now
+    return min(now + max(p.bound_time_s, lex_time), max(now, deadline - 2.5 * lex_time))
 
 
 def _natural(name: str, value: int) -> float:
