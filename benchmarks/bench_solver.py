@@ -165,7 +165,15 @@ def _short_method(method: str) -> str:
         if "solves: " in method
         else method
     )
-    if "restrictions" in method:
+    if "Lagrangian" in method:
+        rounds = method.split("refined by ")[1].split(" ")[0]
+        base += f" + Lagrangian bound ({rounds} price rounds)"
+    if "restricted every specialist" in method:
+        base += " + guided restriction (all days-critical specialists)"
+    elif "restricted violators only" in method:
+        rounds = method.split("violators only, ")[1].split(" rounds")[0]
+        base += f" + guided restriction (violators, {rounds} rounds)"
+    elif "restrictions (" in method:
         rounds = method.split("restrictions (")[1].split(" rounds")[0]
         base += f" + side-rule restriction ({rounds} rounds)"
     if "CP-SAT polish on" in method:

@@ -8,12 +8,16 @@ transportation network solved by OR-Tools min-cost flow; levels are
 lexicographic, each proven optimal and then fixed to its optimal face with node
 potentials (solver.network). Side rules that break the network (total days
 budget, team rule, max_changes) are checked on the network optimum, which is a
-relaxation and gives the bounds. If it breaks one, the network is re-solved
-under restrictions (solver.restrict: ban pairs, lower capacities, pick one side
-of a team, force previous pairs) until the rules hold, and CP-SAT may polish a
-small neighbourhood (solver.repair). A level is reported optimal only when its
-value equals the relaxation bound. solver.validate re-checks any answer
-independently; solver.synthetic generates realistic test instances.
+relaxation. If it breaks one, a Lagrangian relaxation that prices village
+demand and keeps the days budget and team rule exactly (solver.lagrange; prices
+from the network's duals, refined by column generation on the conflict region
+in solver.dual) gives a tighter bound, and its per-specialist answers pick each
+team's side and a days-safe set of villages per specialist; the network is
+re-solved under those restrictions (solver.side, solver.restrict) until the
+rules hold, and CP-SAT may polish a small neighbourhood (solver.repair). A
+level is reported optimal only when its value equals a proven bound.
+solver.validate re-checks any answer independently; solver.synthetic generates
+realistic test instances.
 """
 
 from solver.model import (

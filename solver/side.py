@@ -91,10 +91,13 @@ def tighten(guide: Guide, setup: Setup, spec: list[list[str]], assigned: np.ndar
     values = pair_level_values(prep, assigned, spec)
     achieved = [values[j] - locks[j] for j in guide.levels]
     free = lagrange.level_bounds(-guide.answer.value, guide.scales, guide.ranges, achieved)
-    out, ok, moved = list(bounds), list(proven), False
+    out, ok, moved, tight = list(bounds), list(proven), False, True
     for j, b in zip(guide.levels, free):
-        if moved or b + locks[j] > out[j]:
+        if not tight:  # below a level that misses its bound, this one has no bound to report
+            ok[j] = False
+        elif moved or b + locks[j] > out[j]:
             out[j], moved = b + locks[j], True
+        tight = tight and ok[j] and values[j] == out[j]
     if moved:
         for j in range(max(guide.levels) + 1, len(out)):
             ok[j] = False

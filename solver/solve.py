@@ -159,7 +159,8 @@ def solve(
             )
         if guide is not None:
             bounds, proven = tighten(guide, setup, spec, assigned, bounds, proven)
-            method += ", tightened by a Lagrangian relaxation that keeps the days budget and team rule (prices: network duals)"
+            method += (", tightened by a Lagrangian relaxation that keeps the days budget and team rule "
+                       f"(prices: network duals, refined by {guide.rounds} column-generation rounds)")
     values = pair_level_values(prep, assigned, spec)
     levels = level_results(spec, values, bounds, proven)
     first = next((lv for lv in levels if not lv.proven or lv.gap != 0), None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 
 import numpy as np
 from hypothesis import given, settings
@@ -144,3 +145,29 @@ def test_team_conflict_is_proven_optimal_by_the_lagrangian_bound() -> None:
     assert sol.levels[1].bound == 5 and all(lv.proven and lv.gap == 0 for lv in sol.levels[:4])
     # the network's balance bound came from the unreachable relaxed face, so balance is no longer proven
     assert not sol.levels[4].proven and sol.status == "feasible"
+
+
+def test_refined_prices_close_the_gap_on_a_contested_village() -> None:
+    # Two specialists want the one village (gains 10 and 8): at zero prices the bound counts both (18).
+    from solver import dual
+
+    r = lagrange.Relaxation(
+        pairs=np.arange(2), s=np.array([0, 1]), v=np.array([0, 0]), gain=np.array([10, 8]),
+        days=np.full(2, 30.0), cap=np.array([1, 1]), left=np.full(2, np.inf), req=np.array([1]), groups=[],
+    )
+    zero = np.zeros(1, dtype=np.int64)
+    start = lagrange.evaluate(r, zero)
+    prices, answer, rounds = dual.refine(r, zero, start, np.zeros(2, dtype=bool), 1.0, time.perf_counter() + 5)
+    assert start.value == 18 and answer.value == 10 == brute_force(r) and rounds >= 1
+    assert answer.value == lagrange.evaluate(r, prices).value
+
+
+@settings(max_examples=60, deadline=None)
+@given(relaxations(), st.lists(st.integers(0, 40), min_size=4, max_size=4))
+def test_refined_bound_never_rises_and_stays_valid(r: lagrange.Relaxation, prices: list[int]) -> None:
+    from solver import dual
+
+    p = np.array(prices[: len(r.req)], dtype=np.int64)
+    start = lagrange.evaluate(r, p)
+    _, answer, _ = dual.refine(r, p, start, np.zeros(len(r.gain), dtype=bool), 1.0, time.perf_counter() + 2)
+    assert brute_force(r) <= answer.value <= start.value
