@@ -129,6 +129,9 @@ def restricted_rounds(
     prep = setup.prep
     stop = should_stop if should_stop is not None else (lambda: False)
     safe, first = restrictions.empty(setup), guide.at_network_prices  # the network's duals guide this one
+    safe.violators.update(viol.days)
+    for t in viol.teams:
+        safe.violators.update([t, *setup.teams[t]])
     restrictions.guided_teams(setup, safe, guide.rel.groups, first.team_side)
     for s in np.flatnonzero(guide.rel.critical):
         restrictions.guided_days(setup, safe, int(s), guide.pattern(int(s), first))
@@ -163,7 +166,7 @@ def restricted_rounds(
         round_time = time.perf_counter() - started
         report(f"coverage after restriction round {k}", -pair_level_values(prep, assigned, [["coverage"]])[0])
         if not viol.any() and pair_level_values(prep, assigned, spec) < pair_level_values(prep, best, spec):
-            best, chosen, note = assigned, r, f"violators only, {k} rounds"
+            best, best_viol, chosen, note = assigned, viol, r, f"violators only, {k} rounds"
         if settle:
             break
     chosen.violators.update(r.violators)
