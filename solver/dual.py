@@ -37,7 +37,7 @@ def refine(r: Relaxation, prices: np.ndarray, start: Answer, prefer: np.ndarray,
     local[r.v[differs[r.s] & (start.chosen | prefer)]] = True
     best_prices, best, rounds = prices, start, 0
     arcs = np.zeros(0, dtype=np.int64)
-    while local.any() and time.perf_counter() < deadline:
+    while local.any() and time.perf_counter() < deadline and not (should_stop is not None and should_stop()):
         best_prices, best, arcs, n = _column_generation(
             r, best_prices, best, prefer, unit, deadline, local, arcs, should_stop)
         rounds += n

@@ -93,7 +93,11 @@ def team_side(setup: Setup, r: Restrictions, assigned: np.ndarray, t: int) -> No
     team_value = prep.score[assigned[on_team]].sum()
     member_value = prep.score[assigned[on_members]].sum()
     keep_team = team_fixed or (not member_fixed and team_value > member_value)
-    side = ms if keep_team else [t]
+    _ban_side(setup, r, ms if keep_team else [t])
+
+
+def _ban_side(setup: Setup, r: Restrictions, side: list[int]) -> None:
+    # The team rule's losing side: none of its unfixed pairs, no capacity.
     for x in side:
         own = _own(setup, x)
         r.banned[own[~setup.fixed[own]]] = True
@@ -223,11 +227,7 @@ def force_previous(setup: Setup, r: Restrictions) -> None:
 def guided_teams(setup: Setup, r: Restrictions, groups: list[tuple[int, list[int]]], team_side: dict[int, bool]) -> None:
     """Team rule from the Lagrangian answer: each team keeps the side (team or members) worth more at the prices."""
     for t, ms in groups:
-        side = ms if team_side.get(t, False) else [t]
-        for x in side:
-            own = _own(setup, x)
-            r.banned[own[~setup.fixed[own]]] = True
-        r.cap_limit[np.array(side)] = 0
+        _ban_side(setup, r, ms if team_side.get(t, False) else [t])
     r.notes.append(f"team or members chosen by the Lagrangian answer for {len(groups)} teams")
 
 
@@ -249,9 +249,9 @@ def guided_days(setup: Setup, r: Restrictions, s: int, pattern: np.ndarray) -> N
     best: tuple[int, int, float] | None = None  # (size x k, k, threshold)
     for k in range(cap, max(int(in_pattern.sum()), 1) - 1, -1):
         for delta in np.unique(days)[::-1]:
-            pool = np.sort(days[in_pattern | (days <= delta)])[::-1][:k]
-            if pool.sum() <= left + 1e-9:
-                size = int(np.count_nonzero(in_pattern | (days <= delta))) * k
+            kept = in_pattern | (days <= delta)
+            if np.sort(days[kept])[::-1][:k].sum() <= left + 1e-9:
+                size = int(np.count_nonzero(kept)) * k
                 if best is None or size > best[0]:
                     best = (size, k, float(delta))
                 break

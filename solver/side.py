@@ -181,11 +181,7 @@ def _max_changes(setup: Setup, members: dict[str, tuple[str, ...]], spec: list[l
         restrictions.restrict(setup, r, assigned, Violations(changes=viol.changes), "safe")
         _, assigned, viol = _resolve(setup, members, spec, names, r)
     if viol.changes > 0:
-        restrictions.force_previous(setup, r)
-        current = make_setup(setup.prep, members, banned=r.banned, forced=r.forced, cap_limit=r.cap_limit)
-        for s in restrictions.critical(current, r):  # the rest must fit the days the forced pairs leave
-            restrictions.days_cut(current, r, s)
-        _, assigned, viol = _resolve(setup, members, spec, names, r)
+        assigned, viol = _keep_previous(setup, members, spec, names, r)
     return assigned, f"restricted {note}: " + "; ".join(r.notes), viol, r
 
 
@@ -217,13 +213,20 @@ def _unguided(
         report(f"coverage after restriction round {k + 1} ({mode})", -pair_level_values(prep, assigned, [["coverage"]])[0])
         if not viol.any() or mode == "all":
             break
-    if viol.changes > 0:  # keep last season's answer where it still fits, then fill the rest under the rules
-        restrictions.force_previous(setup, r)
-        current = make_setup(prep, members, banned=r.banned, forced=r.forced, cap_limit=r.cap_limit)
-        for s in restrictions.critical(current, r):  # the rest must fit the days the forced pairs leave
-            restrictions.days_cut(current, r, s)
-        current, assigned, viol = _resolve(setup, members, spec, names, r)
+    if viol.changes > 0:
+        assigned, viol = _keep_previous(setup, members, spec, names, r)
     return assigned, f"{k + 1} rounds: " + "; ".join(r.notes), viol, r
+
+
+def _keep_previous(setup: Setup, members: dict[str, tuple[str, ...]], spec: list[list[str]], names: list[str],
+                   r: restrictions.Restrictions) -> tuple[np.ndarray, Violations]:
+    # max_changes fallback: keep last season's answer where it still fits, then fill the rest under safe days cuts.
+    restrictions.force_previous(setup, r)
+    current = make_setup(setup.prep, members, banned=r.banned, forced=r.forced, cap_limit=r.cap_limit)
+    for s in restrictions.critical(current, r):  # the rest must fit the days the forced pairs leave
+        restrictions.days_cut(current, r, s)
+    _, assigned, viol = _resolve(setup, members, spec, names, r)
+    return assigned, viol
 
 
 def _settle(setup: Setup, members: dict[str, tuple[str, ...]], r: restrictions.Restrictions,

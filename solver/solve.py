@@ -124,6 +124,7 @@ def solve(
         guide = make_guide(setup, net, costs, spec, lex.flow, refine_until=_refine_deadline(p, deadline, lex_time),
                            should_stop=should_stop)
         timings["lagrange_s"] = time.perf_counter() - t
+        t = time.perf_counter()
         assigned, note, viol, rounds = restricted_rounds(
             setup,
             members,
