@@ -104,6 +104,16 @@ def _ban_side(setup: Setup, r: Restrictions, side: list[int]) -> None:
     r.cap_limit[np.array(side)] = 0
 
 
+def _held(setup: Setup, r: Restrictions) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    # Load and days per specialist and specialists per village of the locked and already forced pairs.
+    prep = setup.prep
+    held = np.flatnonzero(setup.fixed | r.forced)
+    n_s = len(prep.spec_ids)
+    return (np.bincount(prep.ps[held], minlength=n_s).astype(np.int64),
+            np.bincount(prep.ps[held], weights=prep.days[held], minlength=n_s),
+            np.bincount(prep.pv[held], minlength=len(prep.vil_ids)))
+
+
 def keep_previous(
     setup: Setup, r: Restrictions, assigned: np.ndarray, extra: int
 ) -> None:
@@ -118,7 +128,7 @@ def keep_previous(
     dropped = [
         int(i)
         for i in prev
-        if int(i) not in chosen and not r.banned[i] and not setup.fixed[i]
+        if int(i) not in chosen and not r.banned[i] and not setup.fixed[i] and not r.forced[i]
     ]
     dropped.sort(
         key=lambda i: (
@@ -126,9 +136,7 @@ def keep_previous(
             int(i),
         )
     )
-    load = setup.load0.copy()
-    days = setup.days0.copy()
-    per_v = np.bincount(prep.pv[setup.lock_pairs], minlength=len(prep.vil_ids))
+    load, days, per_v = _held(setup, r)
     for i in dropped:
         if extra <= 0:
             break
@@ -198,11 +206,10 @@ def force_previous(setup: Setup, r: Restrictions) -> None:
     prep = setup.prep
     prev, _ = previous_keys(prep)
     grade = {(q.specialist_id, q.village_id): grade_rank(q.grade) for q in prep.params.previous}
-    order = sorted((int(i) for i in prev if not setup.fixed[i]),
+    order = sorted((int(i) for i in prev if not setup.fixed[i] and not r.forced[i]),
                    key=lambda i: (-grade.get((prep.spec_ids[prep.ps[i]], prep.vil_ids[prep.pv[i]]), -1), i))
     team_of = {int(m): t for t, ms in setup.teams.items() for m in ms}
-    load, days = setup.load0.copy(), setup.days0.copy()
-    per_v = np.bincount(prep.pv[setup.lock_pairs], minlength=len(prep.vil_ids))
+    load, days, per_v = _held(setup, r)
     for i in order:
         s, v = int(prep.ps[i]), int(prep.pv[i])
         team = team_of.get(s)

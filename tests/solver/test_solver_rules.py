@@ -156,3 +156,13 @@ def test_max_changes_keeps_previous_pairs():
     }
     sol = check(inst([s1, s2], vs, previous=prev, max_changes=0))
     assert pairs(sol) == {("S1", V(1)), ("S2", V(2))}
+
+
+def test_max_changes_impossible_when_previous_pairs_exceed_capacity():
+    # Last season S1 held two villages but now has room for one: keeping both (max_changes=0) cannot be done.
+    s1 = spec("S1", capacity=1)
+    prev = (PreviousPair("S1", V(1), "优秀"), PreviousPair("S1", V(2), "优秀"))
+    sol = solve(inst([s1], [vil(1), vil(2)], previous=prev, max_changes=0))
+    assert sol.status == "infeasible" and sol.assignments == []
+    sol = check(inst([s1], [vil(1), vil(2)], previous=prev, max_changes=1))
+    assert len(sol.assignments) == 1
