@@ -25,6 +25,7 @@ from solver.lagrange import Answer, Relaxation, evaluate
 
 NEW_ARCS_PER_ROUND = 3000
 MAX_DROP = 50.0  # points of the second level a price may fall per pass (keeps the LP well scaled)
+MAX_RISE = 50.0  # and rise (a box around the current prices keeps early, column-poor rounds from wild prices)
 
 
 def refine(r: Relaxation, prices: np.ndarray, start: Answer, prefer: np.ndarray, unit: float,
@@ -56,7 +57,8 @@ def _mismatched(r: Relaxation, answer: Answer) -> np.ndarray:
 def _column_generation(r: Relaxation, prices: np.ndarray, start: Answer, prefer: np.ndarray, unit: float,
                        deadline: float, local: np.ndarray, arcs: np.ndarray,
                        should_stop: Callable[[], bool] | None) -> tuple[np.ndarray, Answer, np.ndarray, int]:
-    # Price the `local` villages by column generation, every other village fixed at `prices`.
+    # Price the `local` villages by column generation, every other village fixed at `prices`; the LP
+    # prices changes inside a box around the best prices so far, which move only when the bound improves.
     n_s = len(r.cap)
     units = _units(r)
     touch = np.zeros(n_s, dtype=bool)
@@ -66,30 +68,32 @@ def _column_generation(r: Relaxation, prices: np.ndarray, start: Answer, prefer:
         in_unit[members] = True
         if touch[members].any():
             touch[members] = True
-    value = (r.gain - prices[r.v]).astype(np.float64) / unit  # arc values net of the current prices
     simple_arc = touch[r.s] & ~in_unit[r.s]
-    drop = np.minimum(prices, MAX_DROP * unit) / unit  # how far a region price may fall in one pass
-    master = _Master(r, local, value, simple_arc, [u for u in units if touch[u].any()], drop)
+    master = _Master(r, local, simple_arc, [u for u in units if touch[u].any()], prices, unit)
     master.add_arcs(np.union1d(_initial_arcs(r, prices, prefer, simple_arc), arcs[simple_arc[arcs]]))
     master.add_patterns(start)
-    best_prices, best, rounds = prices, start, 0
+    centre, at_centre, rounds = prices, start, 0  # the best prices so far: the LP prices changes around them
     while time.perf_counter() < deadline and not (should_stop is not None and should_stop()):
         rounds += 1
         duals = master.solve()
         if duals is None:
             break
         pi, sigma = duals
-        trial = prices.copy()
-        trial[local] = np.maximum(0, prices[local] + np.rint(pi[local] * unit).astype(np.int64))
-        answer = evaluate(r, trial, prefer)
-        if answer.value < best.value:
-            best_prices, best = trial, answer
-        reduced = value - pi[r.v] - sigma[r.s]
+        reduced = master.value - pi[r.v] - sigma[r.s]
         cand = np.flatnonzero(simple_arc & (reduced > 1e-7) & ~master.has_arc)
         cand = cand[np.argsort(-reduced[cand], kind="stable")][:NEW_ARCS_PER_ROUND]
-        if master.add_arcs(cand) + master.add_patterns(answer) == 0:
+        added = master.add_arcs(cand)
+        trial = centre.copy()
+        trial[local] = np.maximum(0, centre[local] + np.rint(pi[local] * unit).astype(np.int64))
+        answer = evaluate(r, trial, prefer, since=(centre, at_centre))
+        added += master.add_patterns(answer)
+        moved = answer.value < at_centre.value
+        if moved:
+            centre, at_centre = trial, answer
+            master.recentre(centre)
+        if added == 0 and not moved:
             break
-    return best_prices, best, np.flatnonzero(master.has_arc), rounds
+    return centre, at_centre, np.flatnonzero(master.has_arc), rounds
 
 
 def _units(r: Relaxation) -> list[np.ndarray]:
@@ -116,9 +120,9 @@ def _initial_arcs(r: Relaxation, prices: np.ndarray, prefer: np.ndarray, simple_
 
 class _Master:
     # Restricted master LP: arc columns of ordinary specialists and pattern columns of units.
-    def __init__(self, r: Relaxation, local: np.ndarray, value: np.ndarray, simple_arc: np.ndarray,
-                 units: list[np.ndarray], drop: np.ndarray) -> None:
-        self.r, self.local, self.value = r, local, value
+    def __init__(self, r: Relaxation, local: np.ndarray, simple_arc: np.ndarray, units: list[np.ndarray],
+                 prices: np.ndarray, unit: float) -> None:
+        self.r, self.local, self.unit = r, local, unit
         self.row_of_v = np.full(len(r.req), -1, dtype=np.int64)
         self.row_of_v[local] = np.arange(int(local.sum()))
         simple_specs = np.unique(r.s[simple_arc])
@@ -131,11 +135,18 @@ class _Master:
         self.n_rows = self.unit_row0 + len(units)
         self.n_local = int(local.sum())
         self.rhs = np.concatenate([r.req[local], r.cap[simple_specs], np.ones(len(units))]).astype(np.float64)
-        self.slack_cost = -drop[local]  # leaving a unit of a region village's demand: its price may fall that far
+        self.surplus_cost = np.full(self.n_local, -MAX_RISE)  # a unit beyond its demand: its price may rise that far
+        self.recentre(prices)
         self.has_arc = np.zeros(len(r.gain), dtype=bool)
         self.arcs: list[np.ndarray] = []
         self.patterns: list[tuple[int, np.ndarray]] = []
         self.seen: set[tuple[int, tuple[int, ...]]] = set()
+
+    def recentre(self, prices: np.ndarray) -> None:
+        """Price changes are measured from `prices`: arc values net of them, and how far each may fall."""
+        self.value = (self.r.gain - prices[self.r.v]).astype(np.float64) / self.unit
+        drop = np.minimum(prices[self.local], MAX_DROP * self.unit) / self.unit
+        self.slack_cost = -drop  # leaving a unit of a region village's demand: its price may fall that far
 
     def add_arcs(self, arcs: np.ndarray) -> int:
         arcs = arcs[~self.has_arc[arcs]]
@@ -175,9 +186,10 @@ class _Master:
         col = np.concatenate(cols)
         n_cols, nl = n_a + len(self.patterns), self.n_local
         a = sp.csr_matrix((np.ones(len(row)), (row, col)), shape=(self.n_rows, n_cols))
-        a_eq = sp.hstack([a[:nl], sp.identity(nl, format="csr")], format="csr")  # demand rows, with slack
-        a_ub = sp.hstack([a[nl:], sp.csr_matrix((self.n_rows - nl, nl))], format="csr")
-        cost = -np.concatenate([*obj, self.slack_cost])
+        eye = sp.identity(nl, format="csr")
+        a_eq = sp.hstack([a[:nl], eye, -eye], format="csr")  # demand rows, with slack and surplus
+        a_ub = sp.hstack([a[nl:], sp.csr_matrix((self.n_rows - nl, 2 * nl))], format="csr")
+        cost = -np.concatenate([*obj, self.slack_cost, self.surplus_cost])
         res = linprog(cost, A_ub=a_ub, b_ub=self.rhs[nl:], A_eq=a_eq, b_eq=self.rhs[:nl], bounds=(0, None),
                       method="highs-ds")
         if res.status != 0:

@@ -42,10 +42,14 @@ class Relaxation:
     groups: list[tuple[int, list[int]]]  # (team, members) kept apart by the team rule
     starts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     critical: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    by_v: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # arcs ordered by village
+    v_starts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
     def __post_init__(self) -> None:
         n_s = len(self.cap)
         self.starts = np.searchsorted(self.s, np.arange(n_s + 1))
+        self.by_v = np.argsort(self.v, kind="stable")
+        self.v_starts = np.searchsorted(self.v[self.by_v], np.arange(len(self.req) + 1))
         order = np.lexsort((-self.days, self.s))
         rank = np.arange(len(order)) - self.starts[self.s[order]]
         top = rank < self.cap[self.s[order]]
@@ -58,6 +62,8 @@ class Answer:
     value: int  # Lagrangian upper bound on the combined gain of the free pairs
     chosen: np.ndarray  # arc mask: every specialist's (or team side's) best answer at the prices
     team_side: dict[int, bool]  # team index -> True when the team is worth more than its members
+    own: np.ndarray  # arc mask: every specialist's own best answer, before the team rule
+    spec_value: np.ndarray  # per specialist: the value of its own best answer
 
 
 def relaxation(setup: Setup, net: Network, combined: np.ndarray, groups: list[tuple[int, list[int]]]) -> Relaxation:
@@ -108,26 +114,29 @@ def knapsack(q: list[int], d: list[float], k: int, budget: float) -> tuple[int, 
     return best[1], sorted(best[2])
 
 
-def _specialists(r: Relaxation, prices: np.ndarray, prefer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    # Every specialist's best answer: its top positive gains, or the exact knapsack where days bind.
-    q = r.gain - prices[r.v]
+def _specialists(r: Relaxation, prices: np.ndarray, prefer: np.ndarray,
+                 arcs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    # Best answer of every specialist owning `arcs` (sorted by specialist): its top positive gains, or the
+    # exact knapsack where days bind. Returns the chosen mask over `arcs` and the value per specialist.
     n_s = len(r.cap)
-    pos = np.flatnonzero((q > 0) | ((q == 0) & prefer))
-    order = pos[np.lexsort((~prefer[pos], -q[pos], r.s[pos]))]
-    s_o = r.s[order]
+    q = r.gain[arcs] - prices[r.v[arcs]]
+    s_a, d_a, pf = r.s[arcs], r.days[arcs], prefer[arcs]
+    pos = np.flatnonzero((q > 0) | ((q == 0) & pf))
+    order = pos[np.lexsort((~pf[pos], -q[pos], s_a[pos]))]
+    s_o = s_a[order]
     rank = np.arange(len(order)) - np.searchsorted(s_o, s_o)
     take = order[rank < r.cap[s_o]]
-    chosen = np.zeros(len(q), dtype=bool)
+    chosen = np.zeros(len(arcs), dtype=bool)
     chosen[take] = True
-    value = np.bincount(r.s[take], weights=q[take], minlength=n_s).astype(np.int64)
-    used = np.bincount(r.s[take], weights=r.days[take], minlength=n_s)
+    value = np.bincount(s_a[take], weights=q[take], minlength=n_s).astype(np.int64)
+    used = np.bincount(s_a[take], weights=d_a[take], minlength=n_s)
     over = np.flatnonzero(r.critical & (used > r.left + 1e-9))
     in_over = np.zeros(n_s, dtype=bool)
     in_over[over] = True
     cand = order[in_over[s_o]]  # positive arcs of those specialists, best first
-    c_s = r.s[cand]
-    same = np.lexsort((np.arange(len(cand)), r.days[cand], c_s))  # by specialist, days, rank
-    key_s, key_d = c_s[same], r.days[cand][same]
+    c_s = s_a[cand]
+    same = np.lexsort((np.arange(len(cand)), d_a[cand], c_s))  # by specialist, days, rank
+    key_s, key_d = c_s[same], d_a[cand][same]
     new = np.r_[True, (key_s[1:] != key_s[:-1]) | (key_d[1:] != key_d[:-1])]
     grp = np.cumsum(new) - 1
     rank_d = np.arange(len(same)) - np.flatnonzero(new)[grp]
@@ -135,20 +144,45 @@ def _specialists(r: Relaxation, prices: np.ndarray, prefer: np.ndarray) -> tuple
     keep[same[rank_d < r.cap[key_s]]] = True  # only a specialist's best `cap` arcs of each days value can matter
     cand, c_s = cand[keep], c_s[keep]
     bounds_s = np.searchsorted(c_s, np.r_[over, over + 1] if len(over) else np.zeros(0, np.int64))
+    own = np.searchsorted(s_a, np.r_[over, over + 1] if len(over) else np.zeros(0, np.int64))
     for k, s in enumerate(over):
         mine = cand[bounds_s[k]:bounds_s[k + len(over)]]
-        best, items = knapsack(q[mine].tolist(), r.days[mine].tolist(), int(r.cap[s]), float(r.left[s]))
-        chosen[r.starts[s]:r.starts[s + 1]] = False
+        best, items = knapsack(q[mine].tolist(), d_a[mine].tolist(), int(r.cap[s]), float(r.left[s]))
+        chosen[own[k]:own[k + len(over)]] = False
         chosen[mine[items]] = True
         value[s] = best
     return chosen, value
 
 
-def evaluate(r: Relaxation, prices: np.ndarray, prefer: np.ndarray | None = None) -> Answer:
-    """Lagrangian bound at integer prices, with every specialist's answer (ties go to `prefer`red arcs)."""
+def _ranges_of(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    # Concatenated index ranges [starts[i], ends[i]).
+    lens = ends - starts
+    if lens.sum() == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.repeat(starts - np.cumsum(np.r_[0, lens[:-1]]), lens) + np.arange(int(lens.sum()))
+
+
+def evaluate(r: Relaxation, prices: np.ndarray, prefer: np.ndarray | None = None,
+             since: tuple[np.ndarray, Answer] | None = None) -> Answer:
+    """Lagrangian bound at integer prices, with every specialist's answer (ties go to `prefer`red arcs).
+
+    With `since` = (other prices, the answer at them, same `prefer`), only the specialists with a pair
+    into a village whose price differs are re-solved.
+    """
     pref = prefer if prefer is not None else np.zeros(len(r.gain), dtype=bool)
-    chosen, value = _specialists(r, prices, pref)
+    if since is None:
+        own, value = _specialists(r, prices, pref, np.arange(len(r.gain)))
+    else:
+        old_prices, old = since
+        changed = np.flatnonzero(prices != old_prices)
+        touched = np.unique(r.s[r.by_v[_ranges_of(r.v_starts[changed], r.v_starts[changed + 1])]])
+        arcs = _ranges_of(r.starts[touched], r.starts[touched + 1])
+        mine, fresh = _specialists(r, prices, pref, arcs)
+        own, value = old.own.copy(), old.spec_value.copy()
+        own[arcs] = mine
+        value[touched] = fresh[touched]
     total = int(value.sum()) + int(np.dot(prices, r.req))
+    chosen = own.copy()
     sides: dict[int, bool] = {}
     for t, ms in r.groups:  # a team or its members, whichever is worth more
         team, members = int(value[t]), int(value[ms].sum())
@@ -156,7 +190,7 @@ def evaluate(r: Relaxation, prices: np.ndarray, prefer: np.ndarray | None = None
         total -= members if sides[t] else team
         for x in ms if sides[t] else [t]:
             chosen[r.starts[x]:r.starts[x + 1]] = False
-    return Answer(total, chosen, sides)
+    return Answer(total, chosen, sides, own, value)
 
 
 def level_bounds(

@@ -7,6 +7,7 @@ score and an effort-days column (NaN = not given). `merged_overrides` joins it w
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -39,7 +40,7 @@ class PairTable:
 
     def to_dict(self) -> dict[str, Any]:
         def col(a: np.ndarray) -> list[float | None]:
-            return [None if x != x else x for x in a.tolist()]
+            return [None if math.isnan(x) else x for x in a.tolist()]
 
         return {"specialists": list(self.specialists), "villages": list(self.villages), "s": self.s.tolist(),
                 "v": self.v.tolist(), "score": col(self.score), "effort_days": col(self.effort_days)}
@@ -105,6 +106,6 @@ def all_overrides(params: Any) -> list[Any]:
     if table is not None:
         for s, v, score, days in zip(table.s.tolist(), table.v.tolist(), table.score.tolist(),
                                      table.effort_days.tolist()):
-            out.append(PairOverride(table.specialists[s], table.villages[v], None if score != score else score,
-                                    None if days != days else days))
+            out.append(PairOverride(table.specialists[s], table.villages[v], None if math.isnan(score) else score,
+                                    None if math.isnan(days) else days))
     return out

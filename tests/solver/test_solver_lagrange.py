@@ -79,6 +79,18 @@ def test_bound_holds_at_any_prices(r: lagrange.Relaxation, prices: list[int]) ->
     assert answer.value >= brute_force(r)
 
 
+@settings(max_examples=150, deadline=None)
+@given(relaxations(), st.lists(st.integers(0, 40), min_size=8, max_size=8), st.lists(st.booleans(), min_size=12))
+def test_incremental_answer_equals_full_answer(r: lagrange.Relaxation, prices: list[int], prefer: list[bool]) -> None:
+    # Re-solving only the specialists next to re-priced villages gives the same answer as re-solving all.
+    n_v, pref = len(r.req), np.resize(np.array(prefer), len(r.gain))
+    before, after = np.array(prices[:n_v], dtype=np.int64), np.array(prices[4:4 + n_v], dtype=np.int64)
+    full = lagrange.evaluate(r, after, pref)
+    step = lagrange.evaluate(r, after, pref, since=(before, lagrange.evaluate(r, before, pref)))
+    assert step.value == full.value and step.team_side == full.team_side
+    assert (step.chosen == full.chosen).all() and (step.spec_value == full.spec_value).all()
+
+
 def test_bound_is_exact_when_prices_are_zero_and_demand_is_loose() -> None:
     # One specialist, two villages each wanting one: the knapsack alone decides (38 + 30 > 60 days).
     r = lagrange.Relaxation(
