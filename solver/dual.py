@@ -29,8 +29,11 @@ MAX_RISE = 50.0  # and rise (a box around the current prices keeps early, column
 
 
 def refine(r: Relaxation, prices: np.ndarray, start: Answer, prefer: np.ndarray, unit: float,
-           deadline: float, should_stop: Callable[[], bool] | None = None) -> tuple[np.ndarray, Answer, int]:
-    """Lower the Lagrangian bound by re-pricing the conflict region; returns (prices, answer, LP rounds)."""
+           deadline: float, should_stop: Callable[[], bool] | None = None,
+           on_bound: Callable[[int], None] | None = None) -> tuple[np.ndarray, Answer, int]:
+    """Lower the Lagrangian bound by re-pricing the conflict region; returns (prices, answer, LP rounds).
+
+    `on_bound` hears every better bound as it is found."""
     n_s = len(r.cap)
     local = _mismatched(r, start)
     differs = np.zeros(n_s, dtype=bool)
@@ -40,7 +43,7 @@ def refine(r: Relaxation, prices: np.ndarray, start: Answer, prefer: np.ndarray,
     arcs = np.zeros(0, dtype=np.int64)
     while local.any() and time.perf_counter() < deadline and not (should_stop is not None and should_stop()):
         best_prices, best, arcs, n = _column_generation(
-            r, best_prices, best, prefer, unit, deadline, local, arcs, should_stop)
+            r, best_prices, best, prefer, unit, deadline, local, arcs, should_stop, on_bound)
         rounds += n
         grown = local | _mismatched(r, best)
         if (grown == local).all():
@@ -56,7 +59,8 @@ def _mismatched(r: Relaxation, answer: Answer) -> np.ndarray:
 
 def _column_generation(r: Relaxation, prices: np.ndarray, start: Answer, prefer: np.ndarray, unit: float,
                        deadline: float, local: np.ndarray, arcs: np.ndarray,
-                       should_stop: Callable[[], bool] | None) -> tuple[np.ndarray, Answer, np.ndarray, int]:
+                       should_stop: Callable[[], bool] | None,
+                       on_bound: Callable[[int], None] | None) -> tuple[np.ndarray, Answer, np.ndarray, int]:
     # Price the `local` villages by column generation, every other village fixed at `prices`; the LP
     # prices changes inside a box around the best prices so far, which move only when the bound improves.
     n_s = len(r.cap)
@@ -91,6 +95,8 @@ def _column_generation(r: Relaxation, prices: np.ndarray, start: Answer, prefer:
         if moved:
             centre, at_centre = trial, answer
             master.recentre(centre)
+            if on_bound is not None:
+                on_bound(answer.value)
         if added == 0 and not moved:
             break
     return centre, at_centre, np.flatnonzero(master.has_arc), rounds

@@ -52,9 +52,13 @@ class Guide:
 
 def make_guide(setup: Setup, net: Network, costs: list[np.ndarray], spec: list[list[str]],
                flow: np.ndarray, refine_until: float,
-               should_stop: Callable[[], bool] | None = None) -> Guide | None:
+               should_stop: Callable[[], bool] | None = None,
+               on_bound: Callable[[int, int], None] | None = None) -> Guide | None:
     """Lagrangian relaxation of the first merged level, priced by the network's duals and then refined
-    on the conflict region until `refine_until` (perf_counter time); None if the level is not pair-additive."""
+    on the conflict region until `refine_until` (perf_counter time); None if the level is not pair-additive.
+
+    `on_bound(level, bound)` hears each better bound of the group's second level (network units, locks
+    excluded, the higher level at its network value) while the prices are refined."""
     live = net.cap > 0
     group: list[int] = []
     for j in merge_plan(costs, net.cap, live, net.n_nodes)[0]:  # the pair-additive head of the first merged level
@@ -74,7 +78,14 @@ def make_guide(setup: Setup, net: Network, costs: list[np.ndarray], spec: list[l
     answer = lagrange.evaluate(rel, prices, prefer)
     first = answer
     unit = float(scales[1] * 100) if len(scales) > 1 else 1.0  # LP units: points of the second level
-    prices, answer, rounds = dual.refine(rel, prices, answer, prefer, unit, refine_until, should_stop)
+    achieved = [int(np.dot(costs[j], flow)) for j in group]
+
+    def heard(value: int) -> None:
+        if on_bound is not None and len(group) > 1:
+            on_bound(group[1], lagrange.level_bounds(-value, scales, ranges, achieved)[1])
+
+    heard(answer.value)
+    prices, answer, rounds = dual.refine(rel, prices, answer, prefer, unit, refine_until, should_stop, heard)
     return Guide(rel, answer, group, scales, ranges, first, rounds)
 
 

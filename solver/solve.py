@@ -100,11 +100,12 @@ def solve(
         "arcs": len(net.cap),
         "pair_arcs": len(net.pair_index),
     }
+    held = dict(zip(names, pair_level_values(prep, setup.lock_pairs, spec)))  # the locked pairs' level values
     lex = solve_lexicographic(
         net,
         costs,
         names,
-        on_level=lambda n, v: report("network", n, _natural(n, v), _natural(n, v)),
+        on_level=lambda n, v: report("network", n, _natural(n, v + held[n]), _natural(n, v + held[n])),
         should_stop=should_stop,
     )
     timings |= {k + "_s": v for k, v in lex.timings.items()}
@@ -122,7 +123,8 @@ def solve(
         t = time.perf_counter()
         lex_time = sum(lex.timings.values()) + timings["network_build_s"]
         guide = make_guide(setup, net, costs, spec, lex.flow, refine_until=_refine_deadline(p, deadline, lex_time),
-                           should_stop=should_stop)
+                           should_stop=should_stop,
+                           on_bound=lambda j, b: report("bound", names[j], None, _natural(names[j], b + held[names[j]])))
         timings["lagrange_s"] = time.perf_counter() - t
         t = time.perf_counter()
         assigned, note, viol, rounds = restricted_rounds(
@@ -258,7 +260,7 @@ def _refine_deadline(p: MatchParams, deadline: float, lex_time: float) -> float:
 
 
 def _natural(name: str, value: int) -> float:
-    # Network level value (locks excluded) in the level's natural units, for progress reports.
+    # Level value (internal integer) in the level's natural units, for progress reports.
     if name in MAXIMISED:
         return -value / UNIT_SCALE[name]
     return value / UNIT_SCALE.get(name, 1)

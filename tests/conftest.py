@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import Engine, delete, insert, select
 
 from models import Base
@@ -21,6 +22,11 @@ os.environ["JIEDUI_WEBHOOK_BACKOFF_SECONDS"] = "0.2"
 os.environ["JIEDUI_LEASE_SECONDS"] = "3"
 os.environ["JIEDUI_HEARTBEAT_SECONDS"] = "0.5"
 os.environ["JIEDUI_REAPER_INTERVAL_SECONDS"] = "0.5"
+
+# Property tests explore new random examples on every local run; CI (HYPOTHESIS_PROFILE=ci) runs a fixed
+# set, so a landing never depends on the draw. Stress them locally with more examples when the solver changes.
+settings.register_profile("ci", derandomize=True, database=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 def _test_url(tmp: Path) -> str:

@@ -166,3 +166,16 @@ def test_merged_level_with_weights():
     sol = solve(merged)
     assert pairs(sol) == {("S2", V(1))} and sol.levels[1].name == "match+continuity"
     assert validate(merged, sol) == [] and sol.status == "optimal"
+
+
+def test_progress_reports_the_bound_while_it_is_refined():
+    # The days budget and team rule bind here: the Lagrangian bound is reported as it falls, locks included.
+    seen: list[Progress] = []
+    i = generate(300, 220, seed=7)
+    sol = solve(i, progress=seen.append)
+    match = next(lv for lv in sol.levels if lv.name == "match")
+    network = [p.bound for p in seen if p.phase == "network" and p.level == "match"]
+    bounds = [p.bound for p in seen if p.phase == "bound" and p.level == "match"]
+    assert network and bounds and match.bound is not None
+    assert network[0] > bounds[0] and bounds == sorted(bounds, reverse=True)
+    assert abs(bounds[-1] - match.bound) < 1e-6 and match.value <= match.bound
