@@ -37,6 +37,9 @@ class Setup:
     banned: np.ndarray = field(
         default_factory=lambda: np.zeros(0, bool)
     )  # per pair: removed by a repair restriction
+    tiers: dict[int, tuple[float, ...]] = field(
+        default_factory=dict
+    )  # specialist -> days thresholds: its i-th longest village needs at most tiers[i] days (solver.restrict)
 
 
 def level_spec(levels: tuple[str, ...]) -> list[list[str]]:
@@ -117,8 +120,11 @@ def make_setup(
     banned: np.ndarray | None = None,
     forced: np.ndarray | None = None,
     cap_limit: np.ndarray | None = None,
+    tiers: dict[int, tuple[float, ...]] | None = None,
 ) -> Setup:
-    """Pre-assign locks (and `forced` pairs), drop `banned` pairs, then derive network capacities."""
+    """Pre-assign locks (and `forced` pairs), drop `banned` pairs, then derive network capacities.
+
+    `tiers` (days thresholds per specialist) hold only for specialists without forced pairs."""
     n_s = len(prep.spec_ids)
     fixed = prep.locked | (forced if forced is not None else False)
     lock_pairs = np.flatnonzero(fixed)
@@ -135,6 +141,9 @@ def make_setup(
     setup.banned = (
         banned.copy() if banned is not None else np.zeros(len(prep.ps), dtype=bool)
     )
+    if tiers:
+        held = np.bincount(prep.ps[lock_pairs[~prep.locked[lock_pairs]]], minlength=n_s)
+        setup.tiers = {s: tau for s, tau in tiers.items() if held[s] == 0}
     check_locks(prep, setup)
     for (
         t,
@@ -271,6 +280,7 @@ def _day_tiers(
 ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     # Days tightening (valid relaxation): with L days left, at most j villages needing more than L/(j+1) days.
     # Pair arcs needing more than L/c leave from a chain s -> h_{c-1} -> ... -> h_1 with capacity j at h_j.
+    # A specialist with restriction tiers uses them instead, which makes its days budget always hold.
     prep = setup.prep
     s = prep.ps[pair_index].astype(np.int64)
     left = (prep.s_days - setup.days0)[s]
@@ -280,6 +290,9 @@ def _day_tiers(
         np.floor(left / np.maximum(prep.days[pair_index], 1e-9) + 1e-9),
         np.inf,
     )
+    for sp, tau in setup.tiers.items():  # inner tiers: with tau_1 >= tau_2 >= ..., at most j villages above tau_{j+1}
+        mine = np.arange(np.searchsorted(s, sp), np.searchsorted(s, sp + 1))  # pairs are sorted by specialist
+        fit[mine] = np.sum(np.asarray(tau)[None, :] >= prep.days[pair_index[mine]][:, None] - 1e-9, axis=1)
     tier = np.where(fit < cap, np.maximum(fit, 1), 0).astype(np.int64)
     tail = s0 + s
     needs = np.unique(s[tier > 0])

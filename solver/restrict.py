@@ -28,6 +28,7 @@ class Restrictions:
     violators: set[int] = field(
         default_factory=set
     )  # specialists that broke a side rule in some round
+    tiers: dict[int, tuple[float, ...]] = field(default_factory=dict)  # days thresholds (guided_chain)
 
 
 def empty(setup: Setup) -> Restrictions:
@@ -155,7 +156,7 @@ def keep_previous(
 
 
 def critical(setup: Setup, r: Restrictions) -> list[int]:
-    """Specialists whose most day-consuming allowed selection would break their days budget."""
+    """Specialists whose most day-consuming allowed selection would break their days budget (tiers kept)."""
     prep = setup.prep
     allowed = np.flatnonzero(~setup.fixed & ~r.banned)
     order = allowed[np.lexsort((-prep.days[allowed], prep.ps[allowed]))]
@@ -167,6 +168,9 @@ def critical(setup: Setup, r: Restrictions) -> list[int]:
     worst = np.bincount(
         s[top], weights=prep.days[order][top], minlength=len(prep.spec_ids)
     )
+    held = np.bincount(prep.ps[r.forced & ~prep.locked], minlength=len(prep.spec_ids))
+    safe = [x for x in r.tiers if held[x] == 0]  # their tiers keep them within budget (see guided_chain)
+    worst[safe] = 0
     return [int(x) for x in np.flatnonzero(worst > prep.s_days - setup.days0 + 1e-9)]
 
 
@@ -238,11 +242,12 @@ def guided_teams(setup: Setup, r: Restrictions, groups: list[tuple[int, list[int
     r.notes.append(f"team or members chosen by the Lagrangian answer for {len(groups)} teams")
 
 
-def guided_days(setup: Setup, r: Restrictions, s: int, pattern: np.ndarray) -> None:
+def guided_chain(setup: Setup, r: Restrictions, s: int, pattern: np.ndarray) -> None:
     """Days rule for one specialist around its Lagrangian answer `pattern` (pair indices).
 
-    Keeps the answer plus every village needing at most some number of days, with the largest
-    set such that any `k` of the kept villages fit the days left; so whatever the network picks fits.
+    Days thresholds tau_1 >= ... >= tau_k with sum <= days left: the specialist's i-th longest village may
+    need at most tau_i days, so whatever the network picks fits. They start at the answer's own days
+    and rise, cheapest new villages per day first, while the days left allow; villages above tau_1 are banned.
     """
     prep = setup.prep
     left = prep.s_days[s] - setup.days0[s]
@@ -250,18 +255,31 @@ def guided_days(setup: Setup, r: Restrictions, s: int, pattern: np.ndarray) -> N
         return
     own = _own(setup, s)
     own = own[~setup.fixed[own] & ~r.banned[own]]
-    days = prep.days[own]
-    in_pattern = np.isin(own, pattern)
+    days = np.sort(prep.days[own])
+    pd = sorted(prep.days[own[np.isin(own, pattern)]].tolist(), reverse=True)
     cap = int(min(setup.cap_eff[s], r.cap_limit[s], len(own)))
-    best: tuple[int, int, float] | None = None  # (size x k, k, threshold)
-    for k in range(cap, max(int(in_pattern.sum()), 1) - 1, -1):
-        for delta in np.unique(days)[::-1]:
-            kept = in_pattern | (days <= delta)
-            if np.sort(days[kept])[::-1][:k].sum() <= left + 1e-9:
-                size = int(np.count_nonzero(kept)) * k
-                if best is None or size > best[0]:
-                    best = (size, k, float(delta))
-                break
-    k, delta = (best[1], best[2]) if best is not None else (int(in_pattern.sum()), -1.0)
-    r.banned[own[~in_pattern & (days > delta + 1e-9)]] = True
+    k = cap
+    while k > len(pd) and sum(pd) + (k - len(pd)) * days[0] > left + 1e-9:
+        k -= 1
+    tau = (pd + [float(days[0])] * (k - len(pd)))[:k] if len(days) else []
+    if sum(tau) > left + 1e-9:  # the answer itself does not fit: nothing but what fits surely
+        tau, k = [], 0
+    steps = np.unique(days)
+    slack = left - sum(tau)
+    while tau:
+        best: tuple[float, int, float] | None = None
+        for i, cur in enumerate(tau):
+            up = steps[steps > cur + 1e-9]
+            if not len(up) or (i > 0 and up[0] > tau[i - 1] + 1e-9) or up[0] - cur > slack + 1e-9:
+                continue
+            more = np.searchsorted(days, up[0] + 1e-9) - np.searchsorted(days, cur + 1e-9)
+            if best is None or more / (up[0] - cur) > best[0]:
+                best = (more / (up[0] - cur), i, float(up[0]))
+        if best is None:
+            break
+        slack -= best[2] - tau[best[1]]
+        tau[best[1]] = best[2]
+    top = tau[0] if tau else -1.0
+    r.banned[own[prep.days[own] > top + 1e-9]] = True
     r.cap_limit[s] = min(int(r.cap_limit[s]), k)
+    r.tiers[s] = tuple(tau)

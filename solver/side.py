@@ -145,7 +145,7 @@ def restricted_rounds(
         safe.violators.update([t, *setup.teams[t]])
     restrictions.guided_teams(setup, safe, guide.rel.groups, first.team_side)
     for s in np.flatnonzero(guide.rel.critical):
-        restrictions.guided_days(setup, safe, int(s), guide.pattern(int(s), first))
+        restrictions.guided_chain(setup, safe, int(s), guide.pattern(int(s), first))
     guided = {t for t, _ in guide.rel.groups}
     outside = [t for t in viol.teams if t not in guided]  # overlapping teams the guide left out
     restrictions.restrict(setup, safe, relaxed, Violations(teams=outside, changes=viol.changes), "all")
@@ -170,7 +170,7 @@ def restricted_rounds(
             _settle(setup, members, r, assigned, viol)
         else:
             for s in viol.days:
-                restrictions.guided_days(setup, r, s, guide.pattern(s))
+                restrictions.guided_chain(setup, r, s, guide.pattern(s))
             restrictions.restrict(setup, r, assigned, Violations(teams=[t for t in viol.teams if t not in guided]),
                                   "safe")
         _, assigned, viol = _resolve(setup, members, spec, names, r)
@@ -233,7 +233,7 @@ def _keep_previous(setup: Setup, members: dict[str, tuple[str, ...]], spec: list
                    r: restrictions.Restrictions) -> tuple[np.ndarray, Violations]:
     # max_changes fallback: keep last season's answer where it still fits, then fill the rest under safe days cuts.
     restrictions.force_previous(setup, r)
-    current = make_setup(setup.prep, members, banned=r.banned, forced=r.forced, cap_limit=r.cap_limit)
+    current = make_setup(setup.prep, members, banned=r.banned, forced=r.forced, cap_limit=r.cap_limit, tiers=r.tiers)
     for s in restrictions.critical(current, r):  # the rest must fit the days the forced pairs leave
         restrictions.days_cut(current, r, s)
     _, assigned, viol = _resolve(setup, members, spec, names, r)
@@ -247,7 +247,7 @@ def _settle(setup: Setup, members: dict[str, tuple[str, ...]], r: restrictions.R
     bad = np.array(sorted(set(viol.days) | {x for t in viol.teams for x in (t, *setup.teams[t])}), dtype=np.int64)
     keep = assigned[~np.isin(prep.ps[assigned], bad) & ~setup.fixed[assigned]]
     r.forced[keep] = True
-    current = make_setup(prep, members, banned=r.banned, forced=r.forced, cap_limit=r.cap_limit)
+    current = make_setup(prep, members, banned=r.banned, forced=r.forced, cap_limit=r.cap_limit, tiers=r.tiers)
     restrictions.restrict(current, r, assigned, Violations(teams=viol.teams), "all")
     r.notes.append(f"settle: kept {len(keep)} pairs, re-placed the villages of {len(bad)} specialists")
 
@@ -256,7 +256,7 @@ def _resolve(setup: Setup, members: dict[str, tuple[str, ...]], spec: list[list[
              r: restrictions.Restrictions) -> tuple[Setup, np.ndarray, Violations]:
     # One exact lexicographic network solve under the restrictions, and the side rules it still breaks.
     prep = setup.prep
-    current = make_setup(prep, members, banned=r.banned, forced=r.forced, cap_limit=r.cap_limit)
+    current = make_setup(prep, members, banned=r.banned, forced=r.forced, cap_limit=r.cap_limit, tiers=r.tiers)
     net = build_network(current)
     lex = solve_lexicographic(net, level_costs(net, prep, spec), names)
     assigned = np.sort(np.concatenate([current.lock_pairs, net.pair_index[lex.flow[net.pair_arcs] > 0]]))

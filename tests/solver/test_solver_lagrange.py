@@ -8,11 +8,12 @@ import time
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from ortools.graph.python import min_cost_flow
 from solver_builders import inst, spec, vil
 
 from solver import lagrange
 from solver import restrict as restrictions
-from solver.build import make_setup
+from solver.build import build_network, make_setup
 from solver.candidates import build_pairs, prepare
 
 
@@ -119,11 +120,13 @@ def test_level_bounds_follow_lexicographic_scales() -> None:
     assert lagrange.level_bounds(-1234, [100, 1], [10, 10], [-12, 0]) == [-12, -34]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(st.lists(st.sampled_from([0.0, 30.0, 60.0, 90.0, 120.0]), min_size=1, max_size=8),
        st.integers(1, 4), st.sampled_from([60.0, 75.0, 100.0, 140.0]), st.data())
-def test_guided_days_keeps_any_pick_within_budget(east: list[float], cap: int, days: float, data: st.DataObject) -> None:
-    vils = [vil(k, e, service_days=30.0) for k, e in enumerate(east)]
+def test_guided_chain_keeps_any_network_pick_within_budget(east: list[float], cap: int, days: float,
+                                                          data: st.DataObject) -> None:
+    # The most days any flow of the restricted network can give the specialist stay within its budget.
+    vils = [vil(k, e, service_days=float(data.draw(st.sampled_from([20, 25, 30])))) for k, e in enumerate(east)]
     i = inst([spec("S1", 0.0, capacity=cap, days_available=days, max_distance_km=200.0)], vils)
     prep = prepare(i)
     build_pairs(prep)
@@ -132,11 +135,20 @@ def test_guided_days_keeps_any_pick_within_budget(east: list[float], cap: int, d
     pattern = np.array(data.draw(st.lists(st.sampled_from(range(len(prep.ps))), max_size=cap, unique=True)), dtype=np.int64)
     if prep.days[pattern].sum() > days:  # the Lagrangian answer always fits
         pattern = pattern[:0]
-    restrictions.guided_days(setup, r, 0, pattern)
-    allowed = np.flatnonzero(~r.banned)
-    assert set(pattern.tolist()) <= set(allowed.tolist())
-    k = int(min(r.cap_limit[0], setup.cap_eff[0]))
-    assert np.sort(prep.days[allowed])[::-1][:k].sum() <= days + 1e-9
+    restrictions.guided_chain(setup, r, 0, pattern)
+    tau = r.tiers[0]
+    assert sum(tau) <= days + 1e-9 and list(tau) == sorted(tau, reverse=True)
+    assert all(d <= t + 1e-9 for d, t in zip(sorted(prep.days[pattern], reverse=True), tau))
+    current = make_setup(prep, {}, banned=r.banned, cap_limit=r.cap_limit, tiers=r.tiers)
+    net = build_network(current)
+    assert set(pattern.tolist()) <= set(net.pair_index.tolist())
+    cost = np.zeros(len(net.cap), dtype=np.int64)
+    cost[net.pair_arcs] = -np.rint(prep.days[net.pair_index] * 100).astype(np.int64)
+    mcf = min_cost_flow.SimpleMinCostFlow()
+    mcf.add_arcs_with_capacity_and_unit_cost(net.tail.astype(np.int32), net.head.astype(np.int32), net.cap, cost)
+    mcf.set_nodes_supplies(np.arange(net.n_nodes, dtype=np.int32), net.supply)
+    assert mcf.solve() == mcf.OPTIMAL
+    assert -mcf.optimal_cost() <= days * 100 + 1e-6
 
 
 def test_team_conflict_is_proven_optimal_by_the_lagrangian_bound() -> None:
