@@ -29,11 +29,12 @@ MAX_RISE = 50.0  # and rise (a box around the current prices keeps early, column
 
 
 def refine(r: Relaxation, prices: np.ndarray, start: Answer, prefer: np.ndarray, unit: float,
-           deadline: float, should_stop: Callable[[], bool] | None = None,
+           max_rounds: int, deadline: float, should_stop: Callable[[], bool] | None = None,
            on_bound: Callable[[int], None] | None = None) -> tuple[np.ndarray, Answer, int]:
     """Lower the Lagrangian bound by re-pricing the conflict region; returns (prices, answer, LP rounds).
 
-    `on_bound` hears every better bound as it is found."""
+    At most `max_rounds` LP rounds (so the same input gives the same prices), and none after `deadline`
+    (perf_counter time, a safety net). `on_bound` hears every better bound as it is found."""
     n_s = len(r.cap)
     local = _mismatched(r, start)
     differs = np.zeros(n_s, dtype=bool)
@@ -41,9 +42,10 @@ def refine(r: Relaxation, prices: np.ndarray, start: Answer, prefer: np.ndarray,
     local[r.v[differs[r.s] & (start.chosen | prefer)]] = True
     best_prices, best, rounds = prices, start, 0
     arcs = np.zeros(0, dtype=np.int64)
-    while local.any() and time.perf_counter() < deadline and not (should_stop is not None and should_stop()):
+    while (local.any() and rounds < max_rounds and time.perf_counter() < deadline
+           and not (should_stop is not None and should_stop())):
         best_prices, best, arcs, n = _column_generation(
-            r, best_prices, best, prefer, unit, deadline, local, arcs, should_stop, on_bound)
+            r, best_prices, best, prefer, unit, max_rounds - rounds, deadline, local, arcs, should_stop, on_bound)
         rounds += n
         grown = local | _mismatched(r, best)
         if (grown == local).all():
@@ -58,7 +60,7 @@ def _mismatched(r: Relaxation, answer: Answer) -> np.ndarray:
 
 
 def _column_generation(r: Relaxation, prices: np.ndarray, start: Answer, prefer: np.ndarray, unit: float,
-                       deadline: float, local: np.ndarray, arcs: np.ndarray,
+                       max_rounds: int, deadline: float, local: np.ndarray, arcs: np.ndarray,
                        should_stop: Callable[[], bool] | None,
                        on_bound: Callable[[int], None] | None) -> tuple[np.ndarray, Answer, np.ndarray, int]:
     # Price the `local` villages by column generation, every other village fixed at `prices`; the LP
@@ -77,7 +79,7 @@ def _column_generation(r: Relaxation, prices: np.ndarray, start: Answer, prefer:
     master.add_arcs(np.union1d(_initial_arcs(r, prices, prefer, simple_arc), arcs[simple_arc[arcs]]))
     master.add_patterns(start)
     centre, at_centre, rounds = prices, start, 0  # the best prices so far: the LP prices changes around them
-    while time.perf_counter() < deadline and not (should_stop is not None and should_stop()):
+    while rounds < max_rounds and time.perf_counter() < deadline and not (should_stop is not None and should_stop()):
         rounds += 1
         duals = master.solve()
         if duals is None:

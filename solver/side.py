@@ -85,7 +85,8 @@ def make_guide(setup: Setup, net: Network, costs: list[np.ndarray], spec: list[l
             on_bound(group[1], lagrange.level_bounds(-value, scales, ranges, achieved)[1])
 
     heard(answer.value)
-    prices, answer, rounds = dual.refine(rel, prices, answer, prefer, unit, refine_until, should_stop, heard)
+    prices, answer, rounds = dual.refine(rel, prices, answer, prefer, unit, setup.prep.params.bound_rounds,
+                                         refine_until, should_stop, heard)
     return Guide(rel, answer, group, scales, ranges, first, rounds)
 
 

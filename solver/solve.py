@@ -254,7 +254,7 @@ def _refine_deadline(p: MatchParams, deadline: float, lex_time: float) -> float:
     # Time for refining the Lagrangian prices: bound_time_s, or one network solve's time on big instances,
     # leaving room for two restricted re-solves.
     now = time.perf_counter()
-    if p.bound_time_s <= 0:
+    if p.bound_time_s <= 0 or p.bound_rounds <= 0:
         return now
     return min(now + max(p.bound_time_s, lex_time), max(now, deadline - 2.5 * lex_time))
 

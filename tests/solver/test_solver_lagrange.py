@@ -181,7 +181,7 @@ def test_refined_prices_close_the_gap_on_a_contested_village() -> None:
     )
     zero = np.zeros(1, dtype=np.int64)
     start = lagrange.evaluate(r, zero)
-    prices, answer, rounds = dual.refine(r, zero, start, np.zeros(2, dtype=bool), 1.0, time.perf_counter() + 5)
+    prices, answer, rounds = dual.refine(r, zero, start, np.zeros(2, dtype=bool), 1.0, 50, time.perf_counter() + 5)
     assert start.value == 18 and answer.value == 10 == brute_force(r) and rounds >= 1
     assert answer.value == lagrange.evaluate(r, prices).value
 
@@ -193,5 +193,5 @@ def test_refined_bound_never_rises_and_stays_valid(r: lagrange.Relaxation, price
 
     p = np.array(prices[: len(r.req)], dtype=np.int64)
     start = lagrange.evaluate(r, p)
-    _, answer, _ = dual.refine(r, p, start, np.zeros(len(r.gain), dtype=bool), 1.0, time.perf_counter() + 2)
+    _, answer, _ = dual.refine(r, p, start, np.zeros(len(r.gain), dtype=bool), 1.0, 50, time.perf_counter() + 2)
     assert brute_force(r) <= answer.value <= start.value
