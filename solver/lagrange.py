@@ -85,11 +85,15 @@ def relaxation(setup: Setup, net: Network, combined: np.ndarray, groups: list[tu
     )
 
 
-def network_prices(net: Network, combined: np.ndarray, flow: np.ndarray) -> np.ndarray:
-    """Village prices from the optimal flow's node potentials (integers, never negative)."""
+def network_prices(net: Network, combined: np.ndarray, flow: np.ndarray, known: np.ndarray | None = None
+                   ) -> np.ndarray:
+    """Village prices from node potentials proving the flow optimal (integers, never negative).
+
+    `known`: potentials already proven for this cost (any optimal duals fit every optimal flow)."""
     live = net.cap > 0
     d = np.zeros(net.n_nodes, dtype=np.int64)
-    d[:] = potentials(net.n_nodes, net.tail[live], net.head[live], combined[live], flow[live], net.cap[live])
+    d[:] = known if known is not None else potentials(
+        net.n_nodes, net.tail[live], net.head[live], combined[live], flow[live], net.cap[live])
     vil = np.arange(net.village_arcs.start, net.village_arcs.stop)
     reduced = combined[vil] + d[net.tail[vil]] - d[net.head[vil]]
     return np.maximum(0, -reduced).astype(np.int64)

@@ -53,6 +53,8 @@ class LexResult:
     proven: list[bool]
     timings: dict[str, float]
     solves: int
+    first_group: list[int] | None = None  # the first group solved and fixed to its optimal face ...
+    first_potentials: np.ndarray | None = None  # ... and the node potentials that prove it optimal
 
 
 def _mcf(
@@ -164,6 +166,7 @@ def solve_lexicographic(
     supply = net.supply.copy()
     flow = np.zeros(len(net.cap), dtype=np.int64)
     proven = [False] * len(costs)
+    first: tuple[list[int], np.ndarray] | None = None
     timings: dict[str, float] = {}
     solves = 0
     plan = merge_plan(costs, net.cap, free, net.n_nodes)
@@ -205,6 +208,8 @@ def solve_lexicographic(
                 sub,
                 net.cap[idx],
             )
+            if first is None:
+                first = (group, d)
             rc = combined[idx] + d[net.tail[idx]] - d[net.head[idx]]
             forced = idx[rc < 0]
             dropped = idx[rc > 0]
@@ -216,5 +221,6 @@ def solve_lexicographic(
             timings[f"face:{label}"] = time.perf_counter() - t0
     values = [int(np.dot(c, flow)) for c in costs]
     return LexResult(
-        flow=flow, values=values, proven=proven, timings=timings, solves=solves
+        flow=flow, values=values, proven=proven, timings=timings, solves=solves,
+        first_group=first[0] if first else None, first_potentials=first[1] if first else None,
     )

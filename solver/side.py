@@ -28,7 +28,14 @@ from solver.build import (
     team_groups,
 )
 from solver.lagrange import Answer
-from solver.network import Network, _ranges, _scales, merge_plan, solve_lexicographic
+from solver.network import (
+    LexResult,
+    Network,
+    _ranges,
+    _scales,
+    merge_plan,
+    solve_lexicographic,
+)
 from solver.repair import Violations, find_violations
 
 PAIR_ADDITIVE = frozenset({"coverage", "match", "continuity", "travel"})
@@ -51,7 +58,7 @@ class Guide:
 
 
 def make_guide(setup: Setup, net: Network, costs: list[np.ndarray], spec: list[list[str]],
-               flow: np.ndarray, refine_until: float,
+               lex: LexResult, refine_until: float,
                should_stop: Callable[[], bool] | None = None,
                on_bound: Callable[[int, int], None] | None = None) -> Guide | None:
     """Lagrangian relaxation of the first merged level, priced by the network's duals and then refined
@@ -73,7 +80,9 @@ def make_guide(setup: Setup, net: Network, costs: list[np.ndarray], spec: list[l
     for s, j in zip(scales, group):
         combined += np.int64(s) * costs[j]
     rel = lagrange.relaxation(setup, net, combined, team_groups(setup))
-    prices = lagrange.network_prices(net, combined, flow)
+    flow = lex.flow
+    known = lex.first_potentials if lex.first_group == group else None  # the same cost: its duals hold
+    prices = lagrange.network_prices(net, combined, flow, known)
     prefer = flow[net.pair_arcs] > 0
     answer = lagrange.evaluate(rel, prices, prefer)
     first = answer

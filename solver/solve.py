@@ -122,7 +122,7 @@ def solve(
     if viol.any():
         t = time.perf_counter()
         lex_time = sum(lex.timings.values()) + timings["network_build_s"]
-        guide = make_guide(setup, net, costs, spec, lex.flow, refine_until=_refine_deadline(p, deadline, lex_time),
+        guide = make_guide(setup, net, costs, spec, lex, refine_until=_refine_deadline(p, deadline, lex_time),
                            should_stop=should_stop,
                            on_bound=lambda j, b: report("bound", names[j], None, _natural(names[j], b + held[names[j]])))
         timings["lagrange_s"] = time.perf_counter() - t
