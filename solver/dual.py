@@ -24,8 +24,8 @@ from scipy.optimize import linprog
 from solver.lagrange import Answer, Relaxation, evaluate
 
 NEW_ARCS_PER_ROUND = 3000
-MAX_DROP = 50.0  # points of the second level a price may fall per pass (keeps the LP well scaled)
-MAX_RISE = 50.0  # and rise (a box around the current prices keeps early, column-poor rounds from wild prices)
+MAX_STEP = 0.5  # points of the second level a price may fall or rise per round: a small box around the best
+# prices so far keeps column-poor rounds from wild prices (province: 44 points lower in 12 rounds, 0 with a 50-point box)
 
 
 def refine(r: Relaxation, prices: np.ndarray, start: Answer, prefer: np.ndarray, unit: float,
@@ -143,7 +143,7 @@ class _Master:
         self.n_rows = self.unit_row0 + len(units)
         self.n_local = int(local.sum())
         self.rhs = np.concatenate([r.req[local], r.cap[simple_specs], np.ones(len(units))]).astype(np.float64)
-        self.surplus_cost = np.full(self.n_local, -MAX_RISE)  # a unit beyond its demand: its price may rise that far
+        self.surplus_cost = np.full(self.n_local, -MAX_STEP)  # a unit beyond its demand: its price may rise that far
         self.recentre(prices)
         self.has_arc = np.zeros(len(r.gain), dtype=bool)
         self.arcs: list[np.ndarray] = []
@@ -153,7 +153,7 @@ class _Master:
     def recentre(self, prices: np.ndarray) -> None:
         """Price changes are measured from `prices`: arc values net of them, and how far each may fall."""
         self.value = (self.r.gain - prices[self.r.v]).astype(np.float64) / self.unit
-        drop = np.minimum(prices[self.local], MAX_DROP * self.unit) / self.unit
+        drop = np.minimum(prices[self.local], MAX_STEP * self.unit) / self.unit
         self.slack_cost = -drop  # leaving a unit of a region village's demand: its price may fall that far
 
     def add_arcs(self, arcs: np.ndarray) -> int:

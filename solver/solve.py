@@ -252,11 +252,11 @@ def _polish(
 
 def _refine_deadline(p: MatchParams, deadline: float, lex_time: float) -> float:
     # Time for refining the Lagrangian prices: bound_time_s, or one network solve's time on big instances,
-    # leaving room for two restricted re-solves.
+    # leaving room for the guided re-solve (about one network solve) and the report.
     now = time.perf_counter()
     if p.bound_time_s <= 0 or p.bound_rounds <= 0:
         return now
-    return min(now + max(p.bound_time_s, lex_time), max(now, deadline - 2.5 * lex_time))
+    return min(now + max(p.bound_time_s, lex_time), max(now, deadline - 1.5 * lex_time))
 
 
 def _natural(name: str, value: int) -> float:
