@@ -143,7 +143,7 @@ class _Master:
         self.n_rows = self.unit_row0 + len(units)
         self.n_local = int(local.sum())
         self.rhs = np.concatenate([r.req[local], r.cap[simple_specs], np.ones(len(units))]).astype(np.float64)
-        self.surplus_cost = np.full(self.n_local, -MAX_STEP)  # a unit beyond its demand: its price may rise that far
+        self.step = max(MAX_STEP, 1.0 / unit)  # the box, in points; at least one unit of price
         self.recentre(prices)
         self.has_arc = np.zeros(len(r.gain), dtype=bool)
         self.arcs: list[np.ndarray] = []
@@ -153,8 +153,8 @@ class _Master:
     def recentre(self, prices: np.ndarray) -> None:
         """Price changes are measured from `prices`: arc values net of them, and how far each may fall."""
         self.value = (self.r.gain - prices[self.r.v]).astype(np.float64) / self.unit
-        drop = np.minimum(prices[self.local], MAX_STEP * self.unit) / self.unit
-        self.slack_cost = -drop  # leaving a unit of a region village's demand: its price may fall that far
+        self.slack_cost = -np.minimum(prices[self.local] / self.unit, self.step)  # leaving a unit of demand: a fall
+        self.surplus_cost = np.full(self.n_local, -self.step)  # a unit beyond its demand: its price may rise that far
 
     def add_arcs(self, arcs: np.ndarray) -> int:
         arcs = arcs[~self.has_arc[arcs]]
