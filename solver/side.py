@@ -38,6 +38,7 @@ from solver.network import (
 )
 from solver.repair import Violations, find_violations
 
+ROUNDS_AHEAD = 8  # network solves of time left that let the violators' rounds go first (the safe answer is the fallback)
 PAIR_ADDITIVE = frozenset({"coverage", "match", "continuity", "travel"})
 
 
@@ -140,32 +141,24 @@ def restricted_rounds(
 ) -> tuple[np.ndarray, str, Violations, restrictions.Restrictions]:
     """Re-solve the lexicographic network under restrictions until the side rules hold.
 
-    With a guide: first every specialist whose days can bind keeps a days-safe set around its
-    Lagrangian answer (always valid); then, while time is left, only the violators are restricted,
-    round by round, and the last round keeps the pairs of everyone who kept the rules. The better
-    of the two answers is returned.
+    With a guide, when time is short (or max_changes applies): first every specialist whose days can
+    bind keeps days thresholds around its Lagrangian answer (always valid). Then, while time is left,
+    only the violators are restricted, round by round, and the last round keeps the pairs of everyone
+    who kept the rules. The better answer is returned; if the rounds are cut short before any valid
+    answer, the always-valid restriction is solved then.
     """
     if guide is None:
         return _unguided(setup, members, spec, names, relaxed, viol, deadline, should_stop, lex_time, report)
     prep = setup.prep
     stop = should_stop if should_stop is not None else (lambda: False)
-    safe, first = restrictions.empty(setup), guide.at_network_prices  # the network's duals guide this one
-    safe.violators.update(viol.days)
-    for t in viol.teams:
-        safe.violators.update([t, *setup.teams[t]])
-    restrictions.guided_teams(setup, safe, guide.rel.groups, first.team_side)
-    for s in np.flatnonzero(guide.rel.critical):
-        restrictions.guided_chain(setup, safe, int(s), guide.pattern(int(s), first))
+    best: np.ndarray | None = None
+    best_viol, chosen, note, round_time = viol, restrictions.empty(setup), "", lex_time
+    if prep.params.max_changes is not None or time.perf_counter() + ROUNDS_AHEAD * lex_time > deadline:
+        best, best_viol, chosen, round_time = _guided_safe(setup, members, spec, names, relaxed, viol, guide, report)
+        note = "every specialist whose days can bind"
+        if best_viol.changes or prep.params.max_changes is not None:
+            return _max_changes(setup, members, spec, names, chosen, best, best_viol, note)
     guided = {t for t, _ in guide.rel.groups}
-    outside = [t for t in viol.teams if t not in guided]  # overlapping teams the guide left out
-    restrictions.restrict(setup, safe, relaxed, Violations(teams=outside, changes=viol.changes), "all")
-    started = time.perf_counter()
-    _, best, best_viol = _resolve(setup, members, spec, names, safe)
-    round_time = time.perf_counter() - started
-    report("coverage after the guided restriction", -pair_level_values(prep, best, [["coverage"]])[0])
-    chosen, note = safe, "every specialist whose days can bind"
-    if best_viol.changes or prep.params.max_changes is not None:
-        return _max_changes(setup, members, spec, names, safe, best, best_viol, note)
     r = restrictions.empty(setup)
     restrictions.guided_teams(setup, r, guide.rel.groups, guide.answer.team_side)
     assigned, k = relaxed, 0
@@ -186,12 +179,36 @@ def restricted_rounds(
         _, assigned, viol = _resolve(setup, members, spec, names, r)
         round_time = time.perf_counter() - started
         report(f"coverage after restriction round {k}", -pair_level_values(prep, assigned, [["coverage"]])[0])
-        if not viol.any() and pair_level_values(prep, assigned, spec) < pair_level_values(prep, best, spec):
+        if not viol.any() and (best is None or pair_level_values(prep, assigned, spec) < pair_level_values(prep, best, spec)):
             best, best_viol, chosen, note = assigned, viol, r, f"violators only, {k} rounds"
         if settle:
             break
+    if best is None:  # the violators' rounds were cut short: the always-valid restriction after all
+        best, best_viol, chosen, _ = _guided_safe(setup, members, spec, names, relaxed, viol, guide, report)
+        note = "every specialist whose days can bind"
     chosen.violators.update(r.violators)
     return best, f"restricted {note}: " + "; ".join(chosen.notes), best_viol, chosen
+
+
+def _guided_safe(setup: Setup, members: dict[str, tuple[str, ...]], spec: list[list[str]], names: list[str],
+                 relaxed: np.ndarray, viol: Violations, guide: Guide, report: Callable[[str, float], None]
+                 ) -> tuple[np.ndarray, Violations, restrictions.Restrictions, float]:
+    # Every specialist whose days can bind keeps days thresholds around its answer at the network's duals,
+    # every team the side worth more there: one re-solve whose answer always keeps the rules.
+    safe, first = restrictions.empty(setup), guide.at_network_prices
+    safe.violators.update(viol.days)
+    for t in viol.teams:
+        safe.violators.update([t, *setup.teams[t]])
+    restrictions.guided_teams(setup, safe, guide.rel.groups, first.team_side)
+    for s in np.flatnonzero(guide.rel.critical):
+        restrictions.guided_chain(setup, safe, int(s), guide.pattern(int(s), first))
+    guided = {t for t, _ in guide.rel.groups}
+    outside = [t for t in viol.teams if t not in guided]  # overlapping teams the guide left out
+    restrictions.restrict(setup, safe, relaxed, Violations(teams=outside, changes=viol.changes), "all")
+    started = time.perf_counter()
+    _, assigned, left = _resolve(setup, members, spec, names, safe)
+    report("coverage after the guided restriction", -pair_level_values(setup.prep, assigned, [["coverage"]])[0])
+    return assigned, left, safe, time.perf_counter() - started
 
 
 def _max_changes(setup: Setup, members: dict[str, tuple[str, ...]], spec: list[list[str]], names: list[str],
