@@ -3,10 +3,12 @@
 When the network optimum breaks the days budget or the team rule, a Lagrangian
 relaxation that keeps both rules exactly (solver.lagrange, priced by the
 network's duals) gives a tighter bound on the first merged level, and its
-per-specialist answers pick each team's side and a days-safe set of villages
-for every specialist that broke its budget. The network is re-solved under
-those restrictions, adding the new violators each round; the last round
-restricts every specialist whose days can bind, which guarantees the rules.
+per-specialist answers pick each team's side and days thresholds for every
+specialist that broke its budget (restrict.guided_chain). The network is
+re-solved under those restrictions, adding the new violators each round; the
+last round keeps everyone else's pairs and restricts every specialist whose
+days can bind, which guarantees the rules. When time is short, one re-solve
+that restricts every such specialist at once comes first.
 """
 
 from __future__ import annotations
