@@ -41,6 +41,11 @@ from solver.network import (
 from solver.repair import Violations, find_violations
 
 ROUNDS_AHEAD = 8  # network solves of time left that let the violators' rounds go first (the safe answer is the fallback)
+
+
+def safe_answer_first(params_max_changes: int | None, deadline: float, lex_time: float) -> bool:
+    """Whether the always-valid guided re-solve comes first: max_changes applies or time is short."""
+    return params_max_changes is not None or time.perf_counter() + ROUNDS_AHEAD * lex_time > deadline
 PAIR_ADDITIVE = frozenset({"coverage", "match", "continuity", "travel"})
 
 
@@ -53,6 +58,17 @@ class Guide:
     ranges: list[int]
     at_network_prices: Answer  # the answers before the prices were refined
     rounds: int  # column-generation rounds spent refining the prices
+    prices: np.ndarray  # the village prices of `answer`
+    prefer: np.ndarray  # arcs of the network optimum (ties go to them)
+    heard: Callable[[int], None]  # hears each better bound
+
+    def refine(self, until: float, max_rounds: int, should_stop: Callable[[], bool] | None = None) -> None:
+        """Lower the bound by column generation on the conflict region: at most `max_rounds` rounds, none after
+        `until` (perf_counter time)."""
+        unit = float(self.scales[1] * 100) if len(self.scales) > 1 else 1.0  # LP units: points of the second level
+        self.prices, self.answer, n = dual.refine(self.rel, self.prices, self.answer, self.prefer, unit,
+                                                  max_rounds, until, should_stop, self.heard)
+        self.rounds += n
 
     def pattern(self, s: int, answer: Answer | None = None) -> np.ndarray:
         """Prepared pair indices the specialist takes in the (refined, by default) Lagrangian answer."""
@@ -88,8 +104,6 @@ def make_guide(setup: Setup, net: Network, costs: list[np.ndarray], spec: list[l
     prices = lagrange.network_prices(net, combined, flow, known)
     prefer = flow[net.pair_arcs] > 0
     answer = lagrange.evaluate(rel, prices, prefer)
-    first = answer
-    unit = float(scales[1] * 100) if len(scales) > 1 else 1.0  # LP units: points of the second level
     achieved = [int(np.dot(costs[j], flow)) for j in group]
 
     def heard(value: int) -> None:
@@ -97,9 +111,9 @@ def make_guide(setup: Setup, net: Network, costs: list[np.ndarray], spec: list[l
             on_bound(group[1], lagrange.level_bounds(-value, scales, ranges, achieved)[1])
 
     heard(answer.value)
-    prices, answer, rounds = dual.refine(rel, prices, answer, prefer, unit, setup.prep.params.bound_rounds,
-                                         refine_until, should_stop, heard)
-    return Guide(rel, answer, group, scales, ranges, first, rounds)
+    guide = Guide(rel, answer, group, scales, ranges, answer, 0, prices, prefer, heard)
+    guide.refine(refine_until, setup.prep.params.bound_rounds, should_stop)
+    return guide
 
 
 def tighten(guide: Guide, setup: Setup, spec: list[list[str]], assigned: np.ndarray,
@@ -140,10 +154,11 @@ def restricted_rounds(
     lex_time: float,
     report: Callable[[str, float], None],
     guide: Guide | None,
+    safe_first: bool = True,
 ) -> tuple[np.ndarray, str, Violations, restrictions.Restrictions]:
     """Re-solve the lexicographic network under restrictions until the side rules hold.
 
-    With a guide, when time is short (or max_changes applies): first every specialist whose days can
+    With a guide and `safe_first` (time is short, or max_changes applies): first every specialist whose days can
     bind keeps days thresholds around its Lagrangian answer (always valid). Then, while time is left,
     only the violators are restricted, round by round, and the last round keeps the pairs of everyone
     who kept the rules. The better answer is returned; if the rounds are cut short before any valid
@@ -155,7 +170,7 @@ def restricted_rounds(
     stop = should_stop if should_stop is not None else (lambda: False)
     best: np.ndarray | None = None
     best_viol, chosen, note, round_time = viol, restrictions.empty(setup), "", lex_time
-    if prep.params.max_changes is not None or time.perf_counter() + ROUNDS_AHEAD * lex_time > deadline:
+    if safe_first or prep.params.max_changes is not None:
         best, best_viol, chosen, round_time = _guided_safe(setup, members, spec, names, relaxed, viol, guide, report)
         note = "every specialist whose days can bind"
         if best_viol.changes or prep.params.max_changes is not None:

@@ -35,8 +35,9 @@ from solver.repair import (
     previous_keys,
     repair,
 )
-from solver.side import make_guide, restricted_rounds, tighten
+from solver.side import make_guide, restricted_rounds, safe_answer_first, tighten
 
+FINISH_S = 2.5  # seconds kept for the report after the last bound refinement
 MAX_POLISH_VARS = 6000  # larger neighbourhoods rarely improve within the polish budget
 
 
@@ -122,7 +123,9 @@ def solve(
     if viol.any():
         t = time.perf_counter()
         lex_time = sum(lex.timings.values()) + timings["network_build_s"]
-        guide = make_guide(setup, net, costs, spec, lex, refine_until=_refine_deadline(p, deadline, lex_time),
+        answer_first = safe_answer_first(p.max_changes, deadline, lex_time)  # then the bound gets the time left after
+        guide = make_guide(setup, net, costs, spec, lex,
+                           refine_until=time.perf_counter() if answer_first else _refine_deadline(p, deadline, lex_time),
                            should_stop=should_stop,
                            on_bound=lambda j, b: report("bound", names[j], None, _natural(names[j], b + held[names[j]])))
         timings["lagrange_s"] = time.perf_counter() - t
@@ -139,6 +142,7 @@ def solve(
             lex_time=lex_time,
             report=lambda lv, v: report("restrict", lv, v, -bounds[0]),
             guide=guide,
+            safe_first=answer_first,
         )
         timings["restricted_s"] = time.perf_counter() - t
         method += f"; network optimum breaks side rules, re-solved under restrictions ({note}); bounds: network relaxation"
@@ -161,6 +165,10 @@ def solve(
                 messages=messages,
             )
         if guide is not None:
+            if answer_first and p.bound_time_s > 0:
+                t = time.perf_counter()
+                guide.refine(deadline - FINISH_S, p.bound_rounds, should_stop)
+                timings["lagrange_s"] += time.perf_counter() - t
             bounds, proven = tighten(guide, setup, spec, assigned, bounds, proven)
             method += (", tightened by a Lagrangian relaxation that keeps the days budget and team rule "
                        f"(prices: network duals, refined by {guide.rounds} column-generation rounds)")
