@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from solver_builders import V, inst, level, pairs, spec, vil
 
@@ -171,11 +172,25 @@ def test_merged_level_with_weights():
 def test_progress_reports_the_bound_while_it_is_refined():
     # The days budget and team rule bind here: the Lagrangian bound is reported as it falls, locks included.
     seen: list[Progress] = []
-    i = generate(300, 220, seed=7)
+    i = generate(300, 220, seed=3)
     sol = solve(i, progress=seen.append)
     match = next(lv for lv in sol.levels if lv.name == "match")
     network = [p.bound for p in seen if p.phase == "network" and p.level == "match"]
     bounds = [p.bound for p in seen if p.phase == "bound" and p.level == "match"]
-    assert network and bounds and match.bound is not None
-    assert network[0] > bounds[0] and bounds == sorted(bounds, reverse=True)
+    assert network and len(bounds) > 1 and match.bound is not None
+    assert network[0] > bounds[0] and bounds == sorted(bounds, reverse=True) and bounds[-1] < bounds[0]
     assert abs(bounds[-1] - match.bound) < 1e-6 and match.value <= match.bound
+
+
+def test_bound_is_refined_after_the_answer_when_the_safe_restriction_goes_first():
+    # max_changes puts the always-valid guided re-solve first; the bound then gets the time that is left.
+    seen: list[Progress] = []
+    base = generate(300, 220, seed=3)
+    i = MatchInstance(base.specialists, base.villages, replace(base.params, max_changes=10_000))
+    sol = solve(i, progress=seen.append)
+    phases = [p.phase for p in seen]
+    bounds = [p.bound for p in seen if p.phase == "bound" and p.level == "match"]
+    assert "restrict" in phases and phases.index("restrict") < len(phases) - 1 - phases[::-1].index("bound")
+    match = next(lv for lv in sol.levels if lv.name == "match")
+    assert len(bounds) > 1 and bounds == sorted(bounds, reverse=True) and bounds[-1] < bounds[0]
+    assert abs(bounds[-1] - match.bound) < 1e-6 and match.value <= match.bound and validate(i, sol) == []
