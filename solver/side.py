@@ -40,13 +40,13 @@ from solver.network import (
 )
 from solver.repair import Violations, find_violations
 
+PAIR_ADDITIVE = frozenset({"coverage", "match", "continuity", "travel"})
 ROUNDS_AHEAD = 8  # network solves of time left that let the violators' rounds go first (the safe answer is the fallback)
 
 
-def safe_answer_first(params_max_changes: int | None, deadline: float, lex_time: float) -> bool:
+def safe_answer_first(max_changes: int | None, deadline: float, lex_time: float) -> bool:
     """Whether the always-valid guided re-solve comes first: max_changes applies or time is short."""
-    return params_max_changes is not None or time.perf_counter() + ROUNDS_AHEAD * lex_time > deadline
-PAIR_ADDITIVE = frozenset({"coverage", "match", "continuity", "travel"})
+    return max_changes is not None or time.perf_counter() + ROUNDS_AHEAD * lex_time > deadline
 
 
 @dataclass
