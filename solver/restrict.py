@@ -47,18 +47,26 @@ def _own(setup: Setup, s: int) -> np.ndarray:
     return np.arange(np.searchsorted(ps, key(s)), np.searchsorted(ps, key(s + 1)))
 
 
+def _open(setup: Setup, r: Restrictions, s: int) -> tuple[float, np.ndarray, int] | None:
+    # A specialist's days left, its pairs still open (not fixed, not banned) and its capacity; None: no budget.
+    left = float(setup.prep.s_days[s] - setup.days0[s])
+    if not np.isfinite(left):
+        return None
+    own = _own(setup, s)
+    own = own[~setup.fixed[own] & ~r.banned[own]]
+    return left, own, int(min(setup.cap_eff[s], r.cap_limit[s], len(own)))
+
+
 def days_cut(setup: Setup, r: Restrictions, s: int) -> None:
     """Safe days rule for one specialist: keep k villages needing at most (days left) / k days each.
 
     k is chosen to maximise the best k scores still allowed (ties: larger k).
     """
     prep = setup.prep
-    left = prep.s_days[s] - setup.days0[s]
-    if not np.isfinite(left):
+    budget = _open(setup, r, s)
+    if budget is None:
         return
-    mine = _own(setup, s)
-    mine = mine[~setup.fixed[mine] & ~r.banned[mine]]
-    cap = int(min(setup.cap_eff[s], r.cap_limit[s], len(mine)))
+    left, mine, cap = budget
     best_k, best_value = 0, -1.0
     for k in range(cap, 0, -1):
         ok = prep.days[mine] <= left / k + 1e-9
@@ -250,15 +258,12 @@ def guided_chain(setup: Setup, r: Restrictions, s: int, pattern: np.ndarray) -> 
     and rise, cheapest new villages per day first, while the days left allow; villages above tau_1 are banned.
     """
     prep = setup.prep
-    left = prep.s_days[s] - setup.days0[s]
-    if not np.isfinite(left):
+    budget = _open(setup, r, s)
+    if budget is None:
         return
-    own = _own(setup, s)
-    own = own[~setup.fixed[own] & ~r.banned[own]]
+    left, own, k = budget
     days = np.sort(prep.days[own])
     pd = sorted(prep.days[own[np.isin(own, pattern)]].tolist(), reverse=True)
-    cap = int(min(setup.cap_eff[s], r.cap_limit[s], len(own)))
-    k = cap
     while k > len(pd) and sum(pd) + (k - len(pd)) * days[0] > left + 1e-9:
         k -= 1
     tau = (pd + [float(days[0])] * (k - len(pd)))[:k] if len(days) else []
