@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from solver.build import UNIT_SCALE, Setup
+from solver.build import Setup
 from solver.candidates import Prepared
+from solver.levels import UNIT_SCALE
 from solver.model import MAXIMISED, Assignment, LevelResult
 
 

@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from ortools.sat.python import cp_model
 
-from solver.build import UNIT_SCALE, Setup
+from solver.build import Setup
 from solver.candidates import Prepared
+from solver.levels import UNIT_SCALE
 
 DAY_SCALE = 100
 ALT_PER_VILLAGE = 4

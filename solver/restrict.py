@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from solver.build import Setup
+from solver.build import Setup, valid_tiers
 from solver.model import grade_rank
 from solver.repair import Violations, previous_keys
 
@@ -176,9 +176,7 @@ def critical(setup: Setup, r: Restrictions) -> list[int]:
     worst = np.bincount(
         s[top], weights=prep.days[order][top], minlength=len(prep.spec_ids)
     )
-    held = np.bincount(prep.ps[r.forced & ~prep.locked], minlength=len(prep.spec_ids))
-    safe = [x for x in r.tiers if held[x] == 0]  # their tiers keep them within budget (see guided_chain)
-    worst[safe] = 0
+    worst[list(valid_tiers(prep, r.forced, r.tiers))] = 0  # their tiers keep them within budget (guided_chain)
     return [int(x) for x in np.flatnonzero(worst > prep.s_days - setup.days0 + 1e-9)]
 
 

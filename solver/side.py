@@ -21,15 +21,9 @@ import numpy as np
 
 from solver import dual, lagrange
 from solver import restrict as restrictions
-from solver.build import (
-    Setup,
-    build_network,
-    level_costs,
-    make_setup,
-    pair_level_values,
-    team_groups,
-)
+from solver.build import Setup, build_network, make_setup, team_groups
 from solver.lagrange import Answer
+from solver.levels import level_costs, pair_level_values
 from solver.network import (
     LexResult,
     Network,

@@ -8,17 +8,10 @@ from collections.abc import Callable
 import numpy as np
 
 from solver import restrict as restrictions
-from solver.build import (
-    UNIT_SCALE,
-    Setup,
-    build_network,
-    level_costs,
-    level_spec,
-    make_setup,
-    pair_level_values,
-)
+from solver.build import Setup, build_network, make_setup
 from solver.candidates import build_pairs, prepare
 from solver.diagnose import recruitment, uncovered
+from solver.levels import UNIT_SCALE, level_costs, level_spec, pair_level_values
 from solver.model import (
     MAXIMISED,
     MatchInstance,
