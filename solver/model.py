@@ -138,8 +138,8 @@ class MatchParams(Serial):
     levels: tuple[str, ...] = LEVEL_NAMES
     level_weights: dict[str, float] = field(default_factory=dict)
     time_limit_s: float = 60.0
-    bound_rounds: int = 10  # column-generation rounds refining the side-rule bound (deterministic work; 0 = off)
-    bound_time_s: float = 5.0  # and at most this many seconds for them (at least one network solve's time)
+    bound_rounds: int = 15  # column-generation rounds refining the side-rule bound (deterministic work; 0 = off)
+    bound_time_s: float = 8.0  # and at most this many seconds for them (at least one network solve's time)
     polish_time_s: float = 0.3  # CP-SAT polish budget in deterministic seconds (~1-2 s wall on 2 cores; 0 = off)
     gap_limit: float = 0.0
     workers: int = 2

@@ -242,14 +242,14 @@ def force_previous(setup: Setup, r: Restrictions) -> None:
 
 
 def guided_teams(setup: Setup, r: Restrictions, groups: list[tuple[int, list[int]]], team_side: dict[int, bool]) -> None:
-    """Team rule from the Lagrangian answer: each team keeps the side (team or members) worth more at the prices."""
+    """Team rule from the plan: each team keeps the side (team or members) its planned answer takes."""
     for t, ms in groups:
         _ban_side(setup, r, ms if team_side.get(t, False) else [t])
-    r.notes.append(f"team or members chosen by the Lagrangian answer for {len(groups)} teams")
+    r.notes.append(f"team or members chosen by the Lagrangian plan for {len(groups)} teams")
 
 
 def guided_chain(setup: Setup, r: Restrictions, s: int, pattern: np.ndarray) -> None:
-    """Days rule for one specialist around its Lagrangian answer `pattern` (pair indices).
+    """Days rule for one specialist around its planned answer `pattern` (pair indices).
 
     Days thresholds tau_1 >= ... >= tau_k with sum <= days left: the specialist's i-th longest village may
     need at most tau_i days, so whatever the network picks fits. They start at the answer's own days

@@ -53,6 +53,7 @@ class Guide:
     at_network_prices: Answer  # the answers before the prices were refined
     rounds: int  # column-generation rounds spent refining the prices
     prices: np.ndarray  # the village prices of `answer`
+    plan: Answer  # the answers that guide the restrictions: every unit's pattern weighed most by the master LP
     prefer: np.ndarray  # arcs of the network optimum (ties go to them)
     heard: Callable[[int], None]  # hears each better bound
 
@@ -60,14 +61,16 @@ class Guide:
         """Lower the bound by column generation on the conflict region: at most `max_rounds` rounds, none after
         `until` (perf_counter time)."""
         unit = float(self.scales[1] * 100) if len(self.scales) > 1 else 1.0  # LP units: points of the second level
-        self.prices, self.answer, n = dual.refine(self.rel, self.prices, self.answer, self.prefer, unit,
-                                                  max_rounds, until, should_stop, self.heard)
+        self.prices, self.answer, n, plan = dual.refine(self.rel, self.prices, self.answer, self.prefer, unit,
+                                                        max_rounds, until, should_stop, self.heard)
+        if n:
+            self.plan = plan
         self.rounds += n
 
     def pattern(self, s: int, answer: Answer | None = None) -> np.ndarray:
-        """Prepared pair indices the specialist takes in the (refined, by default) Lagrangian answer."""
+        """Prepared pair indices the specialist takes in the plan (by default) or in `answer`."""
         a, b = self.rel.starts[s], self.rel.starts[s + 1]
-        return self.rel.pairs[a:b][(answer or self.answer).chosen[a:b]]
+        return self.rel.pairs[a:b][(answer or self.plan).chosen[a:b]]
 
 
 def make_guide(setup: Setup, net: Network, costs: list[np.ndarray], spec: list[list[str]],
@@ -105,7 +108,7 @@ def make_guide(setup: Setup, net: Network, costs: list[np.ndarray], spec: list[l
             on_bound(group[1], lagrange.level_bounds(-value, scales, ranges, achieved)[1])
 
     heard(answer.value)
-    guide = Guide(rel, answer, group, scales, ranges, answer, 0, prices, prefer, heard)
+    guide = Guide(rel, answer, group, scales, ranges, answer, 0, prices, answer, prefer, heard)
     guide.refine(refine_until, setup.prep.params.bound_rounds, should_stop)
     return guide
 
@@ -171,7 +174,7 @@ def restricted_rounds(
             return _max_changes(setup, members, spec, names, chosen, best, best_viol, note)
     guided = {t for t, _ in guide.rel.groups}
     r = restrictions.empty(setup)
-    restrictions.guided_teams(setup, r, guide.rel.groups, guide.answer.team_side)
+    restrictions.guided_teams(setup, r, guide.rel.groups, guide.plan.team_side)
     assigned, k = relaxed, 0
     while viol.any() and not stop():
         k += 1
@@ -194,6 +197,8 @@ def restricted_rounds(
             best, best_viol, chosen, note = assigned, viol, r, f"violators only, {k} rounds"
         if settle:
             break
+    if best is None and stop():  # stopped before any valid answer: the caller drops pairs until the rules hold
+        return assigned, "stopped before the rules held: " + "; ".join(r.notes), viol, r
     if best is None:  # the violators' rounds were cut short: the always-valid restriction after all
         best, best_viol, chosen, _ = _guided_safe(setup, members, spec, names, relaxed, viol, guide, report)
         note = "every specialist whose days can bind"
@@ -204,9 +209,9 @@ def restricted_rounds(
 def _guided_safe(setup: Setup, members: dict[str, tuple[str, ...]], spec: list[list[str]], names: list[str],
                  relaxed: np.ndarray, viol: Violations, guide: Guide, report: Callable[[str, float], None]
                  ) -> tuple[np.ndarray, Violations, restrictions.Restrictions, float]:
-    # Every specialist whose days can bind keeps days thresholds around its answer at the network's duals,
-    # every team the side worth more there: one re-solve whose answer always keeps the rules.
-    safe, first = restrictions.empty(setup), guide.at_network_prices
+    # Every specialist whose days can bind keeps days thresholds around its planned answer, every team its
+    # planned side: one re-solve whose answer always keeps the rules.
+    safe, first = restrictions.empty(setup), guide.plan
     safe.violators.update(viol.days)
     for t in viol.teams:
         safe.violators.update([t, *setup.teams[t]])

@@ -31,6 +31,7 @@ from solver.repair import (
 from solver.side import make_guide, restricted_rounds, safe_answer_first, tighten
 
 FINISH_S = 2.5  # seconds kept for the report after the last bound refinement
+RESOLVE_SHARE = 1.2  # network solves' time kept for the guided re-solve after the first refinement
 MAX_POLISH_VARS = 6000  # larger neighbourhoods rarely improve within the polish budget
 
 
@@ -116,12 +117,11 @@ def solve(
     if viol.any():
         t = time.perf_counter()
         lex_time = sum(lex.timings.values()) + timings["network_build_s"]
-        answer_first = safe_answer_first(p.max_changes, deadline, lex_time)  # then the bound gets the time left after
-        guide = make_guide(setup, net, costs, spec, lex,
-                           refine_until=time.perf_counter() if answer_first else _refine_deadline(p, deadline, lex_time),
+        guide = make_guide(setup, net, costs, spec, lex, refine_until=_refine_deadline(p, deadline, lex_time),
                            should_stop=should_stop,
                            on_bound=lambda j, b: report("bound", names[j], None, _natural(names[j], b + held[names[j]])))
         timings["lagrange_s"] = time.perf_counter() - t
+        answer_first = safe_answer_first(p.max_changes, deadline, lex_time)  # then the bound gets the time left after
         t = time.perf_counter()
         assigned, note, viol, rounds = restricted_rounds(
             setup,
@@ -252,12 +252,12 @@ def _polish(
 
 
 def _refine_deadline(p: MatchParams, deadline: float, lex_time: float) -> float:
-    # Time for refining the Lagrangian prices: bound_time_s, or one network solve's time on big instances,
-    # leaving room for the guided re-solve (about one network solve) and the report.
+    # Time for refining the Lagrangian prices before the re-solves: bound_time_s, or one network solve's time
+    # on big instances, leaving room for the guided re-solve (about one network solve) and the report.
     now = time.perf_counter()
     if p.bound_time_s <= 0 or p.bound_rounds <= 0:
         return now
-    return min(now + max(p.bound_time_s, lex_time), max(now, deadline - 1.5 * lex_time))
+    return min(now + max(p.bound_time_s, lex_time), max(now, deadline - RESOLVE_SHARE * lex_time - FINISH_S))
 
 
 def _natural(name: str, value: int) -> float:

@@ -181,7 +181,7 @@ def test_refined_prices_close_the_gap_on_a_contested_village() -> None:
     )
     zero = np.zeros(1, dtype=np.int64)
     start = lagrange.evaluate(r, zero)
-    prices, answer, rounds = dual.refine(r, zero, start, np.zeros(2, dtype=bool), 1.0, 50, time.perf_counter() + 5)
+    prices, answer, rounds, _ = dual.refine(r, zero, start, np.zeros(2, dtype=bool), 1.0, 50, time.perf_counter() + 5)
     assert start.value == 18 and answer.value == 10 == brute_force(r) and rounds >= 1
     assert answer.value == lagrange.evaluate(r, prices).value
 
@@ -193,5 +193,27 @@ def test_refined_bound_never_rises_and_stays_valid(r: lagrange.Relaxation, price
 
     p = np.array(prices[: len(r.req)], dtype=np.int64)
     start = lagrange.evaluate(r, p)
-    _, answer, _ = dual.refine(r, p, start, np.zeros(len(r.gain), dtype=bool), 1.0, 50, time.perf_counter() + 2)
+    _, answer, _, plan = dual.refine(r, p, start, np.zeros(len(r.gain), dtype=bool), 1.0, 50, time.perf_counter() + 2)
     assert brute_force(r) <= answer.value <= start.value
+    for s in range(len(r.cap)):  # every specialist's plan keeps its capacity and days
+        mine = np.flatnonzero(plan.chosen & (r.s == s))
+        assert len(mine) <= r.cap[s] and r.days[mine].sum() <= r.left[s] + 1e-9
+    for t, ms in r.groups:  # and the plan keeps each team apart from its members
+        assert not (plan.chosen[r.s == t].any() and plan.chosen[np.isin(r.s, ms)].any())
+
+
+def test_plan_gives_days_bound_specialists_the_villages_the_master_lp_shares_out() -> None:
+    # A and B each have days for one village (30 of 40); both like X best (10), A nearly as much Y (9), B not (2).
+    # At zero prices both answers take X; the best plan, A to Y and B to X (19), is the master LP's.
+    from solver import dual
+
+    r = lagrange.Relaxation(
+        pairs=np.arange(4), s=np.array([0, 0, 1, 1]), v=np.array([0, 1, 0, 1]), gain=np.array([10, 9, 10, 2]),
+        days=np.full(4, 30.0), cap=np.array([2, 2]), left=np.full(2, 40.0), req=np.array([1, 1]), groups=[],
+    )
+    zero = np.zeros(2, dtype=np.int64)
+    start = lagrange.evaluate(r, zero)
+    assert start.chosen.tolist() == [True, False, True, False] and start.value == 20
+    _, answer, _, plan = dual.refine(r, zero, start, np.zeros(4, dtype=bool), 1.0, 50, time.perf_counter() + 5)
+    assert plan.chosen.tolist() == [False, True, True, False]
+    assert answer.value == 19 == brute_force(r)

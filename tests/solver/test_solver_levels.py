@@ -141,6 +141,8 @@ def test_progress_and_early_stop():
     i = generate(150, 110, seed=4)
     sol = solve(i, progress=seen.append, should_stop=lambda: True)
     assert seen and sol.status in ("feasible", "optimal") and validate(i, sol) == []
+    # stopped before any re-solve kept the side rules: pairs are dropped instead of one more network solve
+    assert "stopped before the rules held" in sol.method and "dropping pairs" in sol.method
 
 
 def test_synthetic_with_all_rules_validates():
@@ -182,15 +184,16 @@ def test_progress_reports_the_bound_while_it_is_refined():
     assert abs(bounds[-1] - match.bound) < 1e-6 and match.value <= match.bound
 
 
-def test_bound_is_refined_after_the_answer_when_the_safe_restriction_goes_first():
-    # max_changes puts the always-valid guided re-solve first; the bound then gets the time that is left.
+def test_bound_is_refined_before_the_safe_restriction_that_its_plan_guides():
+    # max_changes puts the always-valid guided re-solve first; the prices are refined before it, since the
+    # master LP's plan picks its days thresholds and team sides (and again after it, with the time left).
     seen: list[Progress] = []
     base = generate(300, 220, seed=3)
     i = MatchInstance(base.specialists, base.villages, replace(base.params, max_changes=10_000))
     sol = solve(i, progress=seen.append)
     phases = [p.phase for p in seen]
     bounds = [p.bound for p in seen if p.phase == "bound" and p.level == "match"]
-    assert "restrict" in phases and phases.index("restrict") < len(phases) - 1 - phases[::-1].index("bound")
+    assert "restrict" in phases and phases.index("bound") < phases.index("restrict")
     match = next(lv for lv in sol.levels if lv.name == "match")
     assert len(bounds) > 1 and bounds == sorted(bounds, reverse=True) and bounds[-1] < bounds[0]
     assert abs(bounds[-1] - match.bound) < 1e-6 and match.value <= match.bound and validate(i, sol) == []
