@@ -37,84 +37,113 @@ MAX_STEP = 0.5  # points of the second level a price may fall or rise per round:
 # prices so far keeps column-poor rounds from wild prices (province: 44 points lower in 12 rounds, 0 with a 50-point box)
 
 
+class Pricer:
+    """Column generation on the village prices, kept between calls so a later call goes on where the last
+    stopped (the master keeps its columns): the best prices, their answer, and the master LP's plan."""
+
+    def __init__(self, r: Relaxation, prices: np.ndarray, start: Answer, prefer: np.ndarray, unit: float) -> None:
+        self.r, self.prefer, self.unit = r, prefer, unit
+        self.prices, self.answer, self.plan = prices, start, start
+        n_s = len(r.cap)
+        self.local = _mismatched(r, start) | (len(r.req) <= WHOLE_UP_TO)
+        differs = np.zeros(n_s, dtype=bool)
+        differs[r.s[start.chosen != prefer]] = True
+        self.local[r.v[differs[r.s] & (start.chosen | prefer)]] = True
+        self.master: _Master | None = None
+        self.simple_arc = np.zeros(len(r.gain), dtype=bool)
+        self.kept = np.zeros(0, dtype=np.int64)  # arcs priced in by an earlier, narrower master
+        self.done = not self.local.any()  # nothing left to price
+
+    def run(self, max_rounds: int, deadline: float, should_stop: Callable[[], bool] | None = None,
+            on_bound: Callable[[int], None] | None = None) -> int:
+        """Lower the Lagrangian bound by re-pricing the conflict region (every village, up to WHOLE_UP_TO);
+        returns the LP rounds run.
+
+        At most `max_rounds` LP rounds (so the same input gives the same prices), and none after `deadline`
+        (perf_counter time, a safety net). `on_bound` hears every better bound as it is found. The plan is
+        the answer with every team's and days-bound specialist's answer replaced by the pattern the last
+        master LP weighs most: one consistent choice where the Lagrangian answers tie or collide."""
+        rounds = 0
+        stop = should_stop if should_stop is not None else (lambda: False)
+        while not self.done and rounds < max_rounds and time.perf_counter() < deadline and not stop():
+            if self.master is None:
+                self._open_master()
+            rounds += self._rounds(max_rounds - rounds, deadline, stop, on_bound)
+            if self.master is not None:
+                break  # cut short (rounds, time or a stop): the next call goes on with this master
+            grown = self.local | _mismatched(self.r, self.answer)
+            if (grown == self.local).all():
+                self.done = True
+                break
+            self.local, self.master = grown, None  # the answers now disagree with villages outside: widen
+        return rounds
+
+    def _open_master(self) -> None:
+        # A master over the region: ordinary specialists' arcs (keeping those priced in before), units' answers.
+        r, local, prices = self.r, self.local, self.prices
+        n_s = len(r.cap)
+        units = _units(r)
+        touch = np.zeros(n_s, dtype=bool)
+        touch[r.s[local[r.v]]] = True
+        in_unit = np.zeros(n_s, dtype=bool)
+        for members in units:
+            in_unit[members] = True
+            if touch[members].any():
+                touch[members] = True
+        self.simple_arc = touch[r.s] & ~in_unit[r.s]
+        self.master = _Master(r, local, self.simple_arc, [u for u in units if touch[u].any()], prices, self.unit)
+        self.master.add_arcs(np.union1d(_initial_arcs(r, prices, self.prefer, self.simple_arc),
+                                        self.kept[self.simple_arc[self.kept]]))
+        self.master.add_patterns(self.answer)
+
+    def _rounds(self, max_rounds: int, deadline: float, stop: Callable[[], bool],
+                on_bound: Callable[[int], None] | None) -> int:
+        # Price the region by column generation, every other village fixed; the LP prices changes inside a box
+        # around the best prices so far, which move only when the bound improves. Returns the rounds run;
+        # drops the master once nothing new prices in.
+        r, master, local, unit = self.r, self.master, self.local, self.unit
+        assert master is not None
+        rounds = 0
+        while rounds < max_rounds and time.perf_counter() < deadline and not stop():
+            rounds += 1
+            duals = master.solve()
+            if duals is None:
+                self.kept, self.master = np.flatnonzero(master.has_arc), None
+                break
+            pi, sigma = duals
+            reduced = master.value - pi[r.v] - sigma[r.s]
+            cand = np.flatnonzero(self.simple_arc & (reduced > 1e-7) & ~master.has_arc)
+            cand = cand[np.argsort(-reduced[cand], kind="stable")][:NEW_ARCS_PER_ROUND]
+            added = master.add_arcs(cand)
+            trial = self.prices.copy()
+            trial[local] = np.maximum(0, self.prices[local] + np.rint(pi[local] * unit).astype(np.int64))
+            answer = evaluate(r, trial, self.prefer, since=(self.prices, self.answer))
+            added += master.add_patterns(answer)
+            moved = answer.value < self.answer.value
+            if moved:
+                self.prices, self.answer = trial, answer
+                master.recentre(trial)
+                if on_bound is not None:
+                    on_bound(answer.value)
+            self.plan = master.plan(self.answer)
+            if added == 0 and not moved:
+                self.kept, self.master = np.flatnonzero(master.has_arc), None  # the arcs go on to a wider region
+                break
+        return rounds
+
+
 def refine(r: Relaxation, prices: np.ndarray, start: Answer, prefer: np.ndarray, unit: float,
            max_rounds: int, deadline: float, should_stop: Callable[[], bool] | None = None,
            on_bound: Callable[[int], None] | None = None) -> tuple[np.ndarray, Answer, int, Answer]:
-    """Lower the Lagrangian bound by re-pricing the conflict region (every village, up to WHOLE_UP_TO);
-    returns (prices, answer, LP rounds, plan).
-
-    At most `max_rounds` LP rounds (so the same input gives the same prices), and none after `deadline`
-    (perf_counter time, a safety net). `on_bound` hears every better bound as it is found. The plan is
-    the answer with every team's and days-bound specialist's answer replaced by the pattern the last
-    master LP weighs most: one consistent choice where the Lagrangian answers tie or collide."""
-    n_s = len(r.cap)
-    local = _mismatched(r, start) | (len(r.req) <= WHOLE_UP_TO)
-    differs = np.zeros(n_s, dtype=bool)
-    differs[r.s[start.chosen != prefer]] = True
-    local[r.v[differs[r.s] & (start.chosen | prefer)]] = True
-    best_prices, best, rounds, plan = prices, start, 0, start
-    arcs = np.zeros(0, dtype=np.int64)
-    while (local.any() and rounds < max_rounds and time.perf_counter() < deadline
-           and not (should_stop is not None and should_stop())):
-        best_prices, best, arcs, n, plan = _column_generation(
-            r, best_prices, best, prefer, unit, max_rounds - rounds, deadline, local, arcs, should_stop, on_bound)
-        rounds += n
-        grown = local | _mismatched(r, best)
-        if (grown == local).all():
-            break
-        local = grown  # the region's answers now disagree with villages outside it: widen and go on
-    return best_prices, best, rounds, plan
+    """One refinement from scratch (Pricer.run); returns (prices, answer, LP rounds, plan)."""
+    pricer = Pricer(r, prices, start, prefer, unit)
+    rounds = pricer.run(max_rounds, deadline, should_stop, on_bound)
+    return pricer.prices, pricer.answer, rounds, pricer.plan
 
 
 def _mismatched(r: Relaxation, answer: Answer) -> np.ndarray:
     # Villages wanted by more or fewer specialists than they require, in this answer.
     return np.bincount(r.v[answer.chosen], minlength=len(r.req)) != r.req
-
-
-def _column_generation(r: Relaxation, prices: np.ndarray, start: Answer, prefer: np.ndarray, unit: float,
-                       max_rounds: int, deadline: float, local: np.ndarray, arcs: np.ndarray,
-                       should_stop: Callable[[], bool] | None,
-                       on_bound: Callable[[int], None] | None
-                       ) -> tuple[np.ndarray, Answer, np.ndarray, int, Answer]:
-    # Price the `local` villages by column generation, every other village fixed at `prices`; the LP
-    # prices changes inside a box around the best prices so far, which move only when the bound improves.
-    n_s = len(r.cap)
-    units = _units(r)
-    touch = np.zeros(n_s, dtype=bool)
-    touch[r.s[local[r.v]]] = True
-    in_unit = np.zeros(n_s, dtype=bool)
-    for members in units:
-        in_unit[members] = True
-        if touch[members].any():
-            touch[members] = True
-    simple_arc = touch[r.s] & ~in_unit[r.s]
-    master = _Master(r, local, simple_arc, [u for u in units if touch[u].any()], prices, unit)
-    master.add_arcs(np.union1d(_initial_arcs(r, prices, prefer, simple_arc), arcs[simple_arc[arcs]]))
-    master.add_patterns(start)
-    centre, at_centre, rounds = prices, start, 0  # the best prices so far: the LP prices changes around them
-    while rounds < max_rounds and time.perf_counter() < deadline and not (should_stop is not None and should_stop()):
-        rounds += 1
-        duals = master.solve()
-        if duals is None:
-            break
-        pi, sigma = duals
-        reduced = master.value - pi[r.v] - sigma[r.s]
-        cand = np.flatnonzero(simple_arc & (reduced > 1e-7) & ~master.has_arc)
-        cand = cand[np.argsort(-reduced[cand], kind="stable")][:NEW_ARCS_PER_ROUND]
-        added = master.add_arcs(cand)
-        trial = centre.copy()
-        trial[local] = np.maximum(0, centre[local] + np.rint(pi[local] * unit).astype(np.int64))
-        answer = evaluate(r, trial, prefer, since=(centre, at_centre))
-        added += master.add_patterns(answer)
-        moved = answer.value < at_centre.value
-        if moved:
-            centre, at_centre = trial, answer
-            master.recentre(centre)
-            if on_bound is not None:
-                on_bound(answer.value)
-        if added == 0 and not moved:
-            break
-    return centre, at_centre, np.flatnonzero(master.has_arc), rounds, master.plan(at_centre)
 
 
 def _units(r: Relaxation) -> list[np.ndarray]:

@@ -35,6 +35,8 @@ from solver.network import (
 from solver.repair import Violations, find_violations
 
 PAIR_ADDITIVE = frozenset({"coverage", "match", "continuity", "travel"})
+PLAN_ROUNDS_FIRST = 6  # price rounds before the safe re-solve when it goes first (province: its plan gives 137290.5,
+# the answers at the network duals 137222); the bound gets more rounds after it
 ROUNDS_AHEAD = 8  # network solves of time left that let the violators' rounds go first (the safe answer is the fallback)
 
 
@@ -52,19 +54,19 @@ class Guide:
     ranges: list[int]
     at_network_prices: Answer  # the answers before the prices were refined
     rounds: int  # column-generation rounds spent refining the prices
-    prices: np.ndarray  # the village prices of `answer`
     plan: Answer  # the answers that guide the restrictions: every unit's pattern weighed most by the master LP
-    prefer: np.ndarray  # arcs of the network optimum (ties go to them)
+    pricer: dual.Pricer  # the column generation, kept between refinements
     heard: Callable[[int], None]  # hears each better bound
 
     def refine(self, until: float, max_rounds: int, should_stop: Callable[[], bool] | None = None) -> None:
-        """Lower the bound by column generation on the conflict region: at most `max_rounds` rounds, none after
-        `until` (perf_counter time)."""
-        unit = float(self.scales[1] * 100) if len(self.scales) > 1 else 1.0  # LP units: points of the second level
-        self.prices, self.answer, n, plan = dual.refine(self.rel, self.prices, self.answer, self.prefer, unit,
-                                                        max_rounds, until, should_stop, self.heard)
-        if n:
-            self.plan = plan
+        """Lower the bound by column generation on the conflict region: at most `max_rounds` more rounds, none
+        after `until` (perf_counter time). The master LP's plan guides the re-solves only when the refinement
+        ran to its end (all its rounds, or nothing left to price), so the answer does not depend on the
+        machine's speed."""
+        n = self.pricer.run(max_rounds, until, should_stop, self.heard)
+        self.answer = self.pricer.answer
+        if n and (n >= max_rounds or self.pricer.done):
+            self.plan = self.pricer.plan
         self.rounds += n
 
     def pattern(self, s: int, answer: Answer | None = None) -> np.ndarray:
@@ -74,11 +76,12 @@ class Guide:
 
 
 def make_guide(setup: Setup, net: Network, costs: list[np.ndarray], spec: list[list[str]],
-               lex: LexResult, refine_until: float,
+               lex: LexResult, refine_until: float, rounds: int,
                should_stop: Callable[[], bool] | None = None,
                on_bound: Callable[[int, int], None] | None = None) -> Guide | None:
     """Lagrangian relaxation of the first merged level, priced by the network's duals and then refined
-    on the conflict region until `refine_until` (perf_counter time); None if the level is not pair-additive.
+    on the conflict region for `rounds` rounds, none after `refine_until` (perf_counter time); None if the
+    level is not pair-additive.
 
     `on_bound(level, bound)` hears each better bound of the group's second level (network units, locks
     excluded, the higher level at its network value) while the prices are refined."""
@@ -108,8 +111,10 @@ def make_guide(setup: Setup, net: Network, costs: list[np.ndarray], spec: list[l
             on_bound(group[1], lagrange.level_bounds(-value, scales, ranges, achieved)[1])
 
     heard(answer.value)
-    guide = Guide(rel, answer, group, scales, ranges, answer, 0, prices, answer, prefer, heard)
-    guide.refine(refine_until, setup.prep.params.bound_rounds, should_stop)
+    unit = float(scales[1] * 100) if len(scales) > 1 else 1.0  # LP units: points of the second level
+    guide = Guide(rel, answer, group, scales, ranges, answer, 0, answer, dual.Pricer(rel, prices, answer, prefer, unit),
+                  heard)
+    guide.refine(refine_until, rounds, should_stop)
     return guide
 
 

@@ -28,9 +28,16 @@ from solver.repair import (
     previous_keys,
     repair,
 )
-from solver.side import make_guide, restricted_rounds, safe_answer_first, tighten
+from solver.side import (
+    PLAN_ROUNDS_FIRST,
+    make_guide,
+    restricted_rounds,
+    safe_answer_first,
+    tighten,
+)
 
 FINISH_S = 2.5  # seconds kept for the report after the last bound refinement
+FINISH_SHARE = 0.2  # of a network solve's time: the report grows with the instance (province: about 2.5 s)
 RESOLVE_SHARE = 1.2  # network solves' time kept for the guided re-solve after the first refinement
 MAX_POLISH_VARS = 6000  # larger neighbourhoods rarely improve within the polish budget
 
@@ -117,11 +124,12 @@ def solve(
     if viol.any():
         t = time.perf_counter()
         lex_time = sum(lex.timings.values()) + timings["network_build_s"]
+        answer_first = safe_answer_first(p.max_changes, deadline, lex_time)  # then the bound also gets the time left after
         guide = make_guide(setup, net, costs, spec, lex, refine_until=_refine_deadline(p, deadline, lex_time),
+                           rounds=min(p.bound_rounds, PLAN_ROUNDS_FIRST) if answer_first else p.bound_rounds,
                            should_stop=should_stop,
                            on_bound=lambda j, b: report("bound", names[j], None, _natural(names[j], b + held[names[j]])))
         timings["lagrange_s"] = time.perf_counter() - t
-        answer_first = safe_answer_first(p.max_changes, deadline, lex_time)  # then the bound gets the time left after
         t = time.perf_counter()
         assigned, note, viol, rounds = restricted_rounds(
             setup,
@@ -160,7 +168,7 @@ def solve(
         if guide is not None:
             if answer_first and p.bound_time_s > 0:
                 t = time.perf_counter()
-                guide.refine(deadline - FINISH_S, p.bound_rounds, should_stop)
+                guide.refine(deadline - max(FINISH_S, FINISH_SHARE * lex_time), p.bound_rounds, should_stop)
                 timings["lagrange_s"] += time.perf_counter() - t
             bounds, proven = tighten(guide, setup, spec, assigned, bounds, proven)
             method += (", tightened by a Lagrangian relaxation that keeps the days budget and team rule "

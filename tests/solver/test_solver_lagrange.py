@@ -6,6 +6,7 @@ import itertools
 import time
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from ortools.graph.python import min_cost_flow
@@ -217,3 +218,31 @@ def test_plan_gives_days_bound_specialists_the_villages_the_master_lp_shares_out
     _, answer, _, plan = dual.refine(r, zero, start, np.zeros(4, dtype=bool), 1.0, 50, time.perf_counter() + 5)
     assert plan.chosen.tolist() == [False, True, True, False]
     assert answer.value == 19 == brute_force(r)
+
+
+def random_relaxation(seed: int, n_s: int = 40, n_v: int = 25) -> lagrange.Relaxation:
+    # A seeded relaxation big enough that column generation takes several rounds.
+    rng = np.random.default_rng(seed)
+    arcs = [(s, v) for s in range(n_s) for v in range(n_v) if rng.random() < 0.3]
+    return lagrange.Relaxation(
+        pairs=np.arange(len(arcs)), s=np.array([a[0] for a in arcs]), v=np.array([a[1] for a in arcs]),
+        gain=rng.integers(0, 30, len(arcs)), days=rng.choice([24.0, 30.0, 38.0], len(arcs)),
+        cap=rng.integers(1, 4, n_s), left=rng.choice([50.0, 65.0, 100.0, np.inf], n_s),
+        req=np.ones(n_v, dtype=np.int64), groups=[(0, [1, 2])],
+    )
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_refinement_in_two_calls_equals_one_call(seed: int) -> None:
+    # The pricer keeps its master between calls: 3 + 3 rounds give the prices, bound and plan of 6 rounds.
+    from solver import dual
+
+    r = random_relaxation(seed)
+    p, prefer = np.zeros(len(r.req), dtype=np.int64), np.zeros(len(r.gain), dtype=bool)
+    start = lagrange.evaluate(r, p)
+    once, twice = dual.Pricer(r, p, start, prefer, 1.0), dual.Pricer(r, p, start, prefer, 1.0)
+    far = time.perf_counter() + 30
+    assert once.run(6, far) == twice.run(3, far) + twice.run(3, far) == 6
+    assert once.answer.value < start.value
+    assert (once.prices == twice.prices).all() and once.answer.value == twice.answer.value
+    assert (once.plan.chosen == twice.plan.chosen).all()
