@@ -15,7 +15,7 @@ nothing new prices in or the time is up; keeps the best bound seen.
 The last master LP is also a fractional answer that respects demand: each
 team's and days-bound specialist's pattern of greatest weight there is its
 plan, which guides the restricted re-solves (city: 15715.5 with the plan
-against 15706 with the answers at the refined prices, whose ties collide).
+against 15704.5 with the answers at the same prices, whose ties collide).
 """
 
 from __future__ import annotations
