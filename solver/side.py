@@ -172,6 +172,8 @@ def restricted_rounds(
     stop = should_stop if should_stop is not None else (lambda: False)
     best: np.ndarray | None = None
     best_viol, chosen, note, round_time = viol, restrictions.empty(setup), "", lex_time
+    if stop():  # stopped while the prices were refined: the caller drops pairs until the rules hold
+        return relaxed, "none, stopped before the re-solves", viol, chosen
     if safe_first or prep.params.max_changes is not None:
         best, best_viol, chosen, round_time = _guided_safe(setup, members, spec, names, relaxed, viol, guide, report)
         note = "every specialist whose days can bind"

@@ -30,6 +30,7 @@ from solver.repair import (
 )
 from solver.side import (
     PLAN_ROUNDS_FIRST,
+    Guide,
     make_guide,
     restricted_rounds,
     safe_answer_first,
@@ -83,6 +84,8 @@ def solve(
         "villages": len(prep.vil_ids),
         "candidates": len(prep.ps),
     }
+    if should_stop is not None and should_stop() and not setup.conflicts:
+        return _stopped(setup, spec, size | {"timings": timings}, time.perf_counter() - start)
     if setup.conflicts:
         return MatchSolution(
             "infeasible",
@@ -122,38 +125,43 @@ def solve(
     assigned, status_note, messages, proven = relaxed, "", [], list(lex.proven)
     viol = find_violations(setup, relaxed)
     if viol.any():
-        t = time.perf_counter()
-        lex_time = sum(lex.timings.values()) + timings["network_build_s"]
-        answer_first = safe_answer_first(p.max_changes, deadline, lex_time)  # then the bound also gets the time left after
-        guide = make_guide(setup, net, costs, spec, lex, refine_until=_refine_deadline(p, deadline, lex_time),
-                           rounds=min(p.bound_rounds, PLAN_ROUNDS_FIRST) if answer_first else p.bound_rounds,
-                           should_stop=should_stop,
-                           on_bound=lambda j, b: report("bound", names[j], None, _natural(names[j], b + held[names[j]])))
-        timings["lagrange_s"] = time.perf_counter() - t
-        t = time.perf_counter()
-        assigned, note, viol, rounds = restricted_rounds(
-            setup,
-            members,
-            spec,
-            names,
-            relaxed,
-            viol,
-            deadline,
-            should_stop,
-            lex_time=lex_time,
-            report=lambda lv, v: report("restrict", lv, v, -bounds[0]),
-            guide=guide,
-            safe_first=answer_first,
-        )
-        timings["restricted_s"] = time.perf_counter() - t
-        method += f"; network optimum breaks side rules, re-solved under restrictions ({note}); bounds: network relaxation"
-        if viol.any():
-            assigned = _greedy_drop(setup, assigned)
-            method += "; remaining violations removed by dropping pairs"
-        assigned, note = _polish(
-            setup, assigned, spec, rounds, deadline, report, should_stop, size, bounds
-        )
-        method += note
+        guide: Guide | None = None
+        if should_stop is not None and should_stop():  # stopped already: no more solves, drop pairs until the rules hold
+            assigned = _greedy_drop(setup, relaxed)
+            method += "; network optimum breaks side rules; stopped before the re-solves, so pairs were dropped until they hold"
+        else:
+            t = time.perf_counter()
+            lex_time = sum(lex.timings.values()) + timings["network_build_s"]
+            answer_first = safe_answer_first(p.max_changes, deadline, lex_time)  # then the bound also gets the time left after
+            guide = make_guide(setup, net, costs, spec, lex, refine_until=_refine_deadline(p, deadline, lex_time),
+                               rounds=min(p.bound_rounds, PLAN_ROUNDS_FIRST) if answer_first else p.bound_rounds,
+                               should_stop=should_stop,
+                               on_bound=lambda j, b: report("bound", names[j], None, _natural(names[j], b + held[names[j]])))
+            timings["lagrange_s"] = time.perf_counter() - t
+            t = time.perf_counter()
+            assigned, note, viol, rounds = restricted_rounds(
+                setup,
+                members,
+                spec,
+                names,
+                relaxed,
+                viol,
+                deadline,
+                should_stop,
+                lex_time=lex_time,
+                report=lambda lv, v: report("restrict", lv, v, -bounds[0]),
+                guide=guide,
+                safe_first=answer_first,
+            )
+            timings["restricted_s"] = time.perf_counter() - t
+            method += f"; network optimum breaks side rules, re-solved under restrictions ({note}); bounds: network relaxation"
+            if viol.any():
+                assigned = _greedy_drop(setup, assigned)
+                method += "; remaining violations removed by dropping pairs"
+            assigned, note = _polish(
+                setup, assigned, spec, rounds, deadline, report, should_stop, size, bounds
+            )
+            method += note
         if find_violations(setup, assigned).any():
             messages.append(
                 "no assignment satisfying max_changes was found within the time limit"
@@ -257,6 +265,25 @@ def _polish(
     if pair_level_values(prep, better, spec) < pair_level_values(prep, assigned, spec):
         return better, note + " improved"
     return assigned, note + " no improvement"
+
+
+def _stopped(setup: Setup, spec: list[list[str]], size: dict[str, object], seconds: float) -> MatchSolution:
+    # Stopped before the first solve: the locked pairs are the only answer so far (they keep every rule).
+    prep = setup.prep
+    assigned = np.sort(setup.lock_pairs)
+    values = pair_level_values(prep, assigned, spec)
+    deficit = np.maximum(prep.v_req - np.bincount(prep.pv[assigned], minlength=len(prep.vil_ids)), 0)
+    load = np.bincount(prep.ps[assigned], minlength=len(prep.spec_ids))
+    return MatchSolution(
+        status="feasible",
+        levels=level_results(spec, values, values, [False] * len(spec)),
+        solve_seconds=seconds,
+        model_size=size,
+        method="stopped before the first solve: only the locked pairs",
+        assignments=assignments(prep, setup, assigned),
+        uncovered=uncovered(setup, assigned, {t for t in setup.teams if load[t] > 0}),
+        recruitment=recruitment(setup, deficit),
+    )
 
 
 def _refine_deadline(p: MatchParams, deadline: float, lex_time: float) -> float:

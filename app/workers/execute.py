@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from app.db import session_scope
 from app.services.results import store_solution
 from app.services.snapshot import thaw
 from app.settings import get_settings
+from app.workers.watchdog import CANCEL_POLL_S
 from models import Run, RunSnapshot
 from models.base import utcnow
 from solver import MatchSolution, Progress, solve
@@ -56,6 +58,7 @@ class Heartbeat:
     """The run's watchdog process (app.workers.watchdog) and the files the solver shares with it."""
 
     def __init__(self, run_id: str, worker: str) -> None:
+        self.run_id, self.checked = run_id, 0.0
         self.folder = Path(tempfile.mkdtemp(prefix=f"jiedui-run-{run_id[:8]}-"))
         self.process = subprocess.Popen(
             [sys.executable, "-m", "app.workers.watchdog", run_id, worker, str(os.getpid()), str(self.folder)])
@@ -70,8 +73,20 @@ class Heartbeat:
         self.report(Progress(name, None, None, None, None, 0.0))
 
     def should_stop(self) -> bool:
-        """A cancel was asked for, or the run was taken away from this worker."""
-        return (self.folder / "cancel").exists() or (self.folder / "lost").exists()
+        """A cancel was asked for, or the run was taken away from this worker. Besides the watchdog's flags,
+        the run's own cancel request is read at most every CANCEL_POLL_S, so a cancel is seen even while
+        the watchdog is still starting."""
+        if (self.folder / "cancel").exists() or (self.folder / "lost").exists():
+            return True
+        now = time.monotonic()
+        if now - self.checked < CANCEL_POLL_S:
+            return False
+        self.checked = now
+        with session_scope() as session:
+            if session.scalar(select(Run.cancel_requested).where(Run.id == self.run_id)):
+                (self.folder / "cancel").touch()
+                return True
+        return False
 
     @property
     def cancelled(self) -> bool:

@@ -139,10 +139,25 @@ def test_determinism_and_json_round_trip():
 def test_progress_and_early_stop():
     seen: list[Progress] = []
     i = generate(150, 110, seed=4)
-    sol = solve(i, progress=seen.append, should_stop=lambda: True)
+    sol = solve(i, progress=seen.append, should_stop=lambda: any(p.phase == "network" for p in seen))
     assert seen and sol.status in ("feasible", "optimal") and validate(i, sol) == []
     # stopped before any re-solve kept the side rules: pairs are dropped instead of one more network solve
-    assert "stopped before the rules held" in sol.method and "dropping pairs" in sol.method
+    assert "stopped before the re-solves, so pairs were dropped" in sol.method and "restricted" not in sol.method
+
+
+def test_a_stop_during_the_price_rounds_drops_pairs_instead_of_re_solving():
+    # The stop comes while the Lagrangian prices are refined (answer first, as on a province): no network
+    # re-solve follows, the pairs that break the rules are dropped, and the answer keeps every rule.
+    base = generate(150, 110, seed=4)
+    i = MatchInstance(base.specialists, base.villages, replace(base.params, max_changes=10_000))
+    seen: list[Progress] = []
+
+    def stop() -> bool:  # false until the bound has been reported once
+        return any(p.phase == "bound" for p in seen)
+
+    sol = solve(i, progress=seen.append, should_stop=stop)
+    assert "stopped before the re-solves" in sol.method and "dropping pairs" in sol.method
+    assert not any(p.phase == "restrict" for p in seen) and validate(i, sol) == []
 
 
 def test_synthetic_with_all_rules_validates():
@@ -197,3 +212,12 @@ def test_bound_is_refined_before_the_safe_restriction_that_its_plan_guides():
     match = next(lv for lv in sol.levels if lv.name == "match")
     assert len(bounds) > 1 and bounds == sorted(bounds, reverse=True) and bounds[-1] < bounds[0]
     assert abs(bounds[-1] - match.bound) < 1e-6 and match.value <= match.bound and validate(i, sol) == []
+
+
+def test_a_stop_before_the_first_solve_keeps_only_the_locked_pairs():
+    # A cancel that arrives while the candidates are built: no network is solved, the answer is the locks.
+    i = generate(150, 110, seed=4)
+    sol = solve(i, should_stop=lambda: True)
+    assert i.params.locked and sol.status == "feasible" and sol.method.startswith("stopped before the first solve")
+    assert validate(i, sol) == [] and not any(lv.proven for lv in sol.levels)
+    assert {(a.specialist_id, a.village_id) for a in sol.assignments} == set(i.params.locked)
