@@ -268,12 +268,11 @@ def _polish(
 
 
 def _stopped(setup: Setup, spec: list[list[str]], size: dict[str, object], seconds: float) -> MatchSolution:
-    # Stopped before the first solve: the locked pairs are the only answer so far (they keep every rule).
+    # Stopped before the first solve: the locked pairs are the only answer so far (they keep every rule);
+    # nothing is diagnosed, which would take longer than the stop allows.
     prep = setup.prep
     assigned = np.sort(setup.lock_pairs)
     values = pair_level_values(prep, assigned, spec)
-    deficit = np.maximum(prep.v_req - np.bincount(prep.pv[assigned], minlength=len(prep.vil_ids)), 0)
-    load = np.bincount(prep.ps[assigned], minlength=len(prep.spec_ids))
     return MatchSolution(
         status="feasible",
         levels=level_results(spec, values, values, [False] * len(spec)),
@@ -281,8 +280,7 @@ def _stopped(setup: Setup, spec: list[list[str]], size: dict[str, object], secon
         model_size=size,
         method="stopped before the first solve: only the locked pairs",
         assignments=assignments(prep, setup, assigned),
-        uncovered=uncovered(setup, assigned, {t for t in setup.teams if load[t] > 0}),
-        recruitment=recruitment(setup, deficit),
+        messages=["stopped before the first solve: uncovered villages were not diagnosed"],
     )
 
 
