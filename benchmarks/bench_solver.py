@@ -169,7 +169,8 @@ def _short_method(method: str) -> str:
         rounds = method.split("refined by ")[1].split(" ")[0]
         base += f" + Lagrangian bound ({rounds} price rounds)"
     if "restricted every specialist" in method:
-        base += " + guided restriction (all days-critical specialists)"
+        plan = ", around the master LP's plan" if "master LP's plan" in method else ""
+        base += f" + guided restriction (all days-critical specialists{plan})"
     elif "restricted violators only" in method:
         rounds = method.split("violators only, ")[1].split(" rounds")[0]
         base += f" + guided restriction (violators, {rounds} rounds)"
