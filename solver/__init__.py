@@ -10,13 +10,15 @@ potentials (solver.network). Side rules that break the network (total days
 budget, team rule, max_changes) are checked on the network optimum, which is a
 relaxation. If it breaks one, a Lagrangian relaxation that prices village
 demand and keeps the days budget and team rule exactly (solver.lagrange; prices
-from the network's duals, refined by column generation on the conflict region
-in solver.dual, a fixed number of rounds so the same input gives the same
-answer) gives a tighter bound, and its per-specialist answers pick each team's
-side and, per specialist, days thresholds around its answer (the i-th longest
-village may need at most tau_i days, nested capacities in the network); the
-network is re-solved under those restrictions (solver.side, solver.restrict)
-until the rules hold, and CP-SAT may polish a small neighbourhood
+from the network's duals, refined by column generation in solver.dual over
+every village of a city or the conflict region of a province, a fixed number of
+rounds so the same input gives the same answer) gives a tighter bound. The last
+master LP's plan (each days-bound specialist's and team's pattern of greatest
+weight) picks each team's side and, per specialist, days thresholds around its
+planned villages (the i-th longest village may need at most tau_i days, nested
+capacities in the network); the network is re-solved under those restrictions
+(solver.side, solver.restrict), which always keeps the rules, and CP-SAT may
+polish a small neighbourhood
 (solver.repair). A level is reported optimal only when its value equals a
 proven bound.
 solver.validate re-checks any answer independently; solver.synthetic generates
