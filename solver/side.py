@@ -53,10 +53,9 @@ class Guide:
     levels: list[int]  # spec levels merged in the bounded objective
     scales: list[int]
     ranges: list[int]
-    at_network_prices: Answer  # the answers before the prices were refined
     rounds: int  # column-generation rounds spent refining the prices
-    plan: Answer  # the answers that guide the restrictions: every unit's pattern weighed most by the master LP
-    planned: bool  # the plan comes from a refinement that ran to its end (else: the answers at the network's duals)
+    plan: Answer  # guides the restrictions: each unit's pattern weighed most by the master LP, once `planned`
+    planned: bool  # the plan comes from a refinement that ran to its end (before: the answers at the network's duals)
     pricer: dual.Pricer  # the column generation, kept between refinements
     heard: Callable[[int], None]  # hears each better bound
 
@@ -114,7 +113,7 @@ def make_guide(setup: Setup, net: Network, costs: list[np.ndarray], spec: list[l
 
     heard(answer.value)
     unit = float(scales[1] * 100) if len(scales) > 1 else 1.0  # LP units: points of the second level
-    guide = Guide(rel, answer, group, scales, ranges, answer, 0, answer, False,
+    guide = Guide(rel, answer, group, scales, ranges, 0, answer, False,
                   dual.Pricer(rel, prices, answer, prefer, unit), heard)
     guide.refine(refine_until, rounds, should_stop)
     return guide

@@ -126,6 +126,7 @@ def solve(
     viol = find_violations(setup, relaxed)
     if viol.any():
         guide: Guide | None = None
+        answer_first, lex_time = False, 0.0
         if should_stop is not None and should_stop():  # stopped already: no more solves, drop pairs until the rules hold
             assigned = _greedy_drop(setup, relaxed)
             method += "; network optimum breaks side rules; stopped before the re-solves, so pairs were dropped until they hold"
