@@ -125,20 +125,12 @@ class Pricer:
                 master.recentre(trial)
                 if on_bound is not None:
                     on_bound(answer.value)
-            self.plan = master.plan(self.answer)
             if added == 0 and not moved:
                 self.kept, self.master = np.flatnonzero(master.has_arc), None  # the arcs go on to a wider region
                 break
+        if rounds:
+            self.plan = master.plan(self.answer)
         return rounds
-
-
-def refine(r: Relaxation, prices: np.ndarray, start: Answer, prefer: np.ndarray, unit: float,
-           max_rounds: int, deadline: float, should_stop: Callable[[], bool] | None = None,
-           on_bound: Callable[[int], None] | None = None) -> tuple[np.ndarray, Answer, int, Answer]:
-    """One refinement from scratch (Pricer.run); returns (prices, answer, LP rounds, plan)."""
-    pricer = Pricer(r, prices, start, prefer, unit)
-    rounds = pricer.run(max_rounds, deadline, should_stop, on_bound)
-    return pricer.prices, pricer.answer, rounds, pricer.plan
 
 
 def _mismatched(r: Relaxation, answer: Answer) -> np.ndarray:

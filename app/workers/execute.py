@@ -25,12 +25,12 @@ from app.db import session_scope
 from app.services.results import store_solution
 from app.services.snapshot import thaw
 from app.settings import get_settings
-from app.workers.watchdog import CANCEL_POLL_S
 from models import Run, RunSnapshot
 from models.base import utcnow
 from solver import MatchSolution, Progress, solve
 
 log = logging.getLogger("jiedui.worker")
+CANCEL_POLL_S = 0.25  # seconds between the solving process's own reads of the run's cancel request
 
 
 def worker_name() -> str:
@@ -74,8 +74,8 @@ class Heartbeat:
 
     def should_stop(self) -> bool:
         """A cancel was asked for, or the run was taken away from this worker. Besides the watchdog's flags,
-        the run's own cancel request is read at most every CANCEL_POLL_S, so a cancel is seen even while
-        the watchdog is still starting."""
+        the run's own cancel request is read at most every CANCEL_POLL_S, so a cancel is seen within a
+        fraction of a second (the watchdog looks once a beat, and only once it has started)."""
         if (self.folder / "cancel").exists() or (self.folder / "lost").exists():
             return True
         now = time.monotonic()

@@ -182,9 +182,10 @@ def test_refined_prices_close_the_gap_on_a_contested_village() -> None:
     )
     zero = np.zeros(1, dtype=np.int64)
     start = lagrange.evaluate(r, zero)
-    prices, answer, rounds, _ = dual.refine(r, zero, start, np.zeros(2, dtype=bool), 1.0, 50, time.perf_counter() + 5)
-    assert start.value == 18 and answer.value == 10 == brute_force(r) and rounds >= 1
-    assert answer.value == lagrange.evaluate(r, prices).value
+    pricer = dual.Pricer(r, zero, start, np.zeros(2, dtype=bool), 1.0)
+    rounds = pricer.run(50, time.perf_counter() + 5)
+    assert start.value == 18 and pricer.answer.value == 10 == brute_force(r) and rounds >= 1
+    assert pricer.answer.value == lagrange.evaluate(r, pricer.prices).value
 
 
 @settings(max_examples=60, deadline=None)
@@ -194,7 +195,9 @@ def test_refined_bound_never_rises_and_stays_valid(r: lagrange.Relaxation, price
 
     p = np.array(prices[: len(r.req)], dtype=np.int64)
     start = lagrange.evaluate(r, p)
-    _, answer, _, plan = dual.refine(r, p, start, np.zeros(len(r.gain), dtype=bool), 1.0, 50, time.perf_counter() + 2)
+    pricer = dual.Pricer(r, p, start, np.zeros(len(r.gain), dtype=bool), 1.0)
+    pricer.run(50, time.perf_counter() + 2)
+    answer, plan = pricer.answer, pricer.plan
     assert brute_force(r) <= answer.value <= start.value
     for s in range(len(r.cap)):  # every specialist's plan keeps its capacity and days
         mine = np.flatnonzero(plan.chosen & (r.s == s))
@@ -215,7 +218,9 @@ def test_plan_gives_days_bound_specialists_the_villages_the_master_lp_shares_out
     zero = np.zeros(2, dtype=np.int64)
     start = lagrange.evaluate(r, zero)
     assert start.chosen.tolist() == [True, False, True, False] and start.value == 20
-    _, answer, _, plan = dual.refine(r, zero, start, np.zeros(4, dtype=bool), 1.0, 50, time.perf_counter() + 5)
+    pricer = dual.Pricer(r, zero, start, np.zeros(4, dtype=bool), 1.0)
+    pricer.run(50, time.perf_counter() + 5)
+    answer, plan = pricer.answer, pricer.plan
     assert plan.chosen.tolist() == [False, True, True, False]
     assert answer.value == 19 == brute_force(r)
 
