@@ -198,16 +198,25 @@ def evaluate(r: Relaxation, prices: np.ndarray, prefer: np.ndarray | None = None
 
 
 def level_bounds(
-    bound: int, scales: list[int], ranges: list[int], achieved: list[int]
+    bound: int, scales: list[int], ranges: list[int], achieved: list[int], grains: list[int] | None = None
 ) -> list[int]:
     """Per level of the merged group, a lower bound on its (minimised) cost given the combined bound.
 
     `bound` bounds sum(scale_j * cost_j) from below; level i's bound assumes every higher level
-    keeps its achieved cost and lets every lower level take its most favourable value.
+    keeps its achieved cost and lets every lower level take its most favourable value. `grains`: every
+    achievable cost of level i is a multiple of grains[i] (the gcd of its arc costs), so its bound rounds
+    up to the next multiple (match scores in half points: a bound of 15716.58 points is 15716.5).
     """
     out: list[int] = []
     for i, s in enumerate(scales):
         rest = bound - sum(scales[j] * achieved[j] for j in range(i)) - sum(
             scales[j] * ranges[j] for j in range(i + 1, len(scales)))
-        out.append(-((-rest) // s))  # ceiling division, exact for Python ints
+        b = -((-rest) // s)  # ceiling division, exact for Python ints
+        g = grains[i] if grains is not None and grains[i] > 0 else 1
+        out.append(-((-b) // g) * g)
     return out
+
+
+def grain(cost: np.ndarray) -> int:
+    """Greatest common divisor of the (integer) arc costs: every flow's total is a multiple of it (0: all zero)."""
+    return int(np.gcd.reduce(np.abs(cost.astype(np.int64)))) if len(cost) else 0

@@ -53,6 +53,7 @@ class Guide:
     levels: list[int]  # spec levels merged in the bounded objective
     scales: list[int]
     ranges: list[int]
+    grains: list[int]  # per level: every achievable cost is a multiple of it, so bounds round up to one
     rounds: int  # column-generation rounds spent refining the prices
     plan: Answer  # guides the restrictions: each unit's pattern weighed most by the master LP, once `planned`
     planned: bool  # the plan comes from a refinement that ran to its end (before: the answers at the network's duals)
@@ -96,6 +97,7 @@ def make_guide(setup: Setup, net: Network, costs: list[np.ndarray], spec: list[l
         return None
     ranges = _ranges([costs[j] for j in group], net.cap, live)
     scales = _scales(ranges)
+    grains = [lagrange.grain(costs[j][live]) for j in group]
     combined = np.zeros(len(net.cap), dtype=np.int64)
     for s, j in zip(scales, group):
         combined += np.int64(s) * costs[j]
@@ -109,11 +111,11 @@ def make_guide(setup: Setup, net: Network, costs: list[np.ndarray], spec: list[l
 
     def heard(value: int) -> None:
         if on_bound is not None and len(group) > 1:
-            on_bound(group[1], lagrange.level_bounds(-value, scales, ranges, achieved)[1])
+            on_bound(group[1], lagrange.level_bounds(-value, scales, ranges, achieved, grains)[1])
 
     heard(answer.value)
     unit = float(scales[1] * 100) if len(scales) > 1 else 1.0  # LP units: points of the second level
-    guide = Guide(rel, answer, group, scales, ranges, 0, answer, False,
+    guide = Guide(rel, answer, group, scales, ranges, grains, 0, answer, False,
                   dual.Pricer(rel, prices, answer, prefer, unit), heard)
     guide.refine(refine_until, rounds, should_stop)
     return guide
@@ -131,7 +133,7 @@ def tighten(guide: Guide, setup: Setup, spec: list[list[str]], assigned: np.ndar
     locks = pair_level_values(prep, setup.lock_pairs, spec)
     values = pair_level_values(prep, assigned, spec)
     achieved = [values[j] - locks[j] for j in guide.levels]
-    free = lagrange.level_bounds(-guide.answer.value, guide.scales, guide.ranges, achieved)
+    free = lagrange.level_bounds(-guide.answer.value, guide.scales, guide.ranges, achieved, guide.grains)
     out, ok, moved, tight = list(bounds), list(proven), False, True
     for j, b in zip(guide.levels, free):
         if not tight:  # below a level that misses its bound, this one has no bound to report

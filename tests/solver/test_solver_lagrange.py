@@ -121,6 +121,14 @@ def test_level_bounds_follow_lexicographic_scales() -> None:
     assert lagrange.level_bounds(-1234, [100, 1], [10, 10], [-12, 0]) == [-12, -34]
 
 
+def test_level_bounds_round_up_to_each_levels_grain() -> None:
+    # Level 1's costs are multiples of 5 (say half points in tenths): no answer can reach -34, so -30 bounds it.
+    assert lagrange.level_bounds(-1234, [100, 1], [10, 10], [-12, 0], [1, 5]) == [-12, -30]
+    assert lagrange.level_bounds(-1234, [100, 1], [10, 10], [-12, 0], [1, 0]) == [-12, -34]  # all-zero level
+    assert lagrange.grain(np.array([0, -150, 250, 0, 50])) == 50
+    assert lagrange.grain(np.zeros(3, dtype=np.int64)) == 0
+
+
 @settings(max_examples=80, deadline=None)
 @given(st.lists(st.sampled_from([0.0, 30.0, 60.0, 90.0, 120.0]), min_size=1, max_size=8),
        st.integers(1, 4), st.sampled_from([60.0, 75.0, 100.0, 140.0]), st.data())
