@@ -177,8 +177,13 @@ def solve(
         if guide is not None:
             if answer_first and p.bound_time_s > 0:
                 t = time.perf_counter()
-                guide.refine(deadline - max(FINISH_S, FINISH_SHARE * lex_time), p.bound_rounds, should_stop)
+                close = _within_gap(guide, setup, spec, assigned, bounds, proven, p.gap_limit)
+                if not close():
+                    guide.refine(deadline - max(FINISH_S, FINISH_SHARE * lex_time), p.bound_rounds,
+                                 lambda: (should_stop is not None and should_stop()) or close())
                 timings["lagrange_s"] += time.perf_counter() - t
+                if close():
+                    method += f"; the bound's refinement stopped within gap_limit={p.gap_limit:g}"
             bounds, proven = tighten(guide, setup, spec, assigned, bounds, proven)
             method += (", tightened by a Lagrangian relaxation that keeps the days budget and team rule "
                        f"(prices: network duals, refined by {guide.rounds} column-generation rounds)")
@@ -283,6 +288,22 @@ def _stopped(setup: Setup, spec: list[list[str]], size: dict[str, object], secon
         assignments=assignments(prep, setup, assigned),
         messages=["stopped before the first solve: uncovered villages were not diagnosed"],
     )
+
+
+def _within_gap(guide: Guide, setup: Setup, spec: list[list[str]], assigned: np.ndarray, bounds: list[int],
+                proven: list[bool], limit: float) -> Callable[[], bool]:
+    # Whether the answer is within gap_limit of the bound at the pricer's best prices so far (0: never).
+    values = pair_level_values(setup.prep, assigned, spec)
+
+    def close() -> bool:
+        if limit <= 0:
+            return False
+        guide.answer = guide.pricer.answer
+        b, ok = tighten(guide, setup, spec, assigned, bounds, proven)
+        first = next((lv for lv in level_results(spec, values, b, ok) if not lv.proven or lv.gap != 0), None)
+        return first is None or (first.gap is not None and first.gap <= limit)
+
+    return close
 
 
 def _refine_deadline(p: MatchParams, deadline: float, lex_time: float) -> float:

@@ -8,6 +8,7 @@ from dataclasses import replace
 from solver_builders import V, inst, level, pairs, spec, vil
 
 from solver import MatchInstance, MatchSolution, PreviousPair, Progress, solve
+from solver.side import PLAN_ROUNDS_FIRST
 from solver.synthetic import generate
 from solver.validate import validate
 
@@ -212,6 +213,24 @@ def test_bound_is_refined_before_the_safe_restriction_that_its_plan_guides():
     match = next(lv for lv in sol.levels if lv.name == "match")
     assert len(bounds) > 1 and bounds == sorted(bounds, reverse=True) and bounds[-1] < bounds[0]
     assert abs(bounds[-1] - match.bound) < 1e-6 and match.value <= match.bound and validate(i, sol) == []
+
+
+def _rounds(sol: MatchSolution) -> int:
+    return int(sol.method.split("refined by ")[1].split(" ")[0])
+
+
+def test_gap_limit_stops_refining_the_bound_once_the_answer_is_close_enough():
+    # After the safe re-solve (first here, as max_changes applies) the bound is refined only while the match
+    # gap exceeds gap_limit: 1% is reached at once, so no more rounds follow the ones before the answer.
+    base = generate(300, 220, seed=3)
+    strict = MatchInstance(base.specialists, base.villages, replace(base.params, max_changes=10_000))
+    loose = MatchInstance(base.specialists, base.villages, replace(strict.params, gap_limit=0.01))
+    exact, early = solve(strict), solve(loose)
+    match = next(lv for lv in early.levels if lv.name == "match")
+    assert "within gap_limit=0.01" in early.method and "within gap_limit" not in exact.method
+    assert _rounds(early) == PLAN_ROUNDS_FIRST < _rounds(exact)
+    assert match.gap is not None and 0 < match.gap <= 0.01 and validate(loose, early) == []
+    assert pairs(early) == pairs(exact)  # the answer came before the refinement; only the bound differs
 
 
 def test_a_stop_before_the_first_solve_keeps_only_the_locked_pairs():
