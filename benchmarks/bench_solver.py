@@ -152,9 +152,9 @@ def _run(name: str, core: bool) -> dict[str, Any]:
 
 
 def _fmt_level(lv: dict[str, Any]) -> str:
-    gap = "n/a" if lv["gap"] is None else f"{100 * lv['gap']:.2f}%"
-    bound = "-" if lv["bound"] is None else f"{lv['bound']:g}"
-    return f"{lv['value']:g} / {bound} ({gap}{'' if lv['proven'] else ', unproven'})"
+    gap = "n/a" if lv["gap"] is None else f"{100 * lv['gap']:.3f}%"
+    bound = "-" if lv["bound"] is None else f"{lv['bound']:.10g}"
+    return f"{lv['value']:.10g} / {bound} ({gap}{'' if lv['proven'] else ', unproven'})"
 
 
 def _short_method(method: str) -> str:
