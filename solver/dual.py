@@ -26,6 +26,8 @@ from dataclasses import replace
 
 import numpy as np
 import scipy.sparse as sp
+from ortools.pdlp import solvers_pb2
+from ortools.pdlp.python import pdlp
 from scipy.optimize import linprog
 
 from solver.lagrange import Answer, Relaxation, evaluate
@@ -33,6 +35,8 @@ from solver.lagrange import Answer, Relaxation, evaluate
 NEW_ARCS_PER_ROUND = 3000
 WHOLE_UP_TO = 5000  # villages: up to a city's size every price is re-optimised from the first round (city: bound
 # 15716.6 in 15 rounds against 15729.5 after 70 on the conflict region); a province starts from the region
+FIRST_ORDER_TOL = (3e-3, 1e-5)  # PDLP's relative tolerance: the first, and the last after tightening tenfold each time
+# a round gains nothing (province, every village priced after the answer: -124 points in 12.8 s at 3e-3)
 MAX_STEP = 0.5  # points of the second level a price may fall or rise per round: a small box around the best
 # prices so far keeps column-poor rounds from wild prices (province: 44 points lower in 12 rounds, 0 with a 50-point box)
 
@@ -41,8 +45,10 @@ class Pricer:
     """Column generation on the village prices, kept between calls so a later call goes on where the last
     stopped (the master keeps its columns): the best prices, their answer, and the master LP's plan."""
 
-    def __init__(self, r: Relaxation, prices: np.ndarray, start: Answer, prefer: np.ndarray, unit: float) -> None:
-        self.r, self.prefer, self.unit = r, prefer, unit
+    def __init__(self, r: Relaxation, prices: np.ndarray, start: Answer, prefer: np.ndarray, unit: float,
+                 threads: int = 1) -> None:
+        self.r, self.prefer, self.unit, self.threads = r, prefer, unit, threads
+        self.first_order = False  # the master LP is solved by PDLP (every village of a big instance priced)
         self.prices, self.answer, self.plan = prices, start, start
         n_s = len(r.cap)
         self.local = _mismatched(r, start) | (len(r.req) <= WHOLE_UP_TO)
@@ -53,6 +59,19 @@ class Pricer:
         self.simple_arc = np.zeros(len(r.gain), dtype=bool)
         self.kept = np.zeros(0, dtype=np.int64)  # arcs priced in by an earlier, narrower master
         self.done = not self.local.any()  # nothing left to price
+
+    def widen(self) -> bool:
+        """Price every village from now on (a province starts from its conflict region); the master keeps
+        its arcs. Beyond WHOLE_UP_TO villages the master LP (30,000 rows and more) is solved by a first-order
+        method, warm-started from the last round. Returns whether that happened."""
+        if self.local.all():
+            return self.first_order
+        if self.master is not None:
+            self.kept = np.union1d(self.kept, np.flatnonzero(self.master.has_arc))
+        self.local = np.ones(len(self.r.req), dtype=bool)
+        self.master, self.done = None, False
+        self.first_order = len(self.r.req) > WHOLE_UP_TO
+        return self.first_order
 
     def run(self, max_rounds: int, deadline: float, should_stop: Callable[[], bool] | None = None,
             on_bound: Callable[[int], None] | None = None) -> int:
@@ -91,7 +110,8 @@ class Pricer:
             if touch[members].any():
                 touch[members] = True
         self.simple_arc = touch[r.s] & ~in_unit[r.s]
-        self.master = _Master(r, local, self.simple_arc, [u for u in units if touch[u].any()], prices, self.unit)
+        self.master = _Master(r, local, self.simple_arc, [u for u in units if touch[u].any()], prices, self.unit,
+                              self.threads if self.first_order else 0)
         self.master.add_arcs(np.union1d(_initial_arcs(r, prices, self.prefer, self.simple_arc),
                                         self.kept[self.simple_arc[self.kept]]))
         self.master.add_patterns(self.answer)
@@ -106,7 +126,7 @@ class Pricer:
         rounds = 0
         while rounds < max_rounds and time.perf_counter() < deadline and not stop():
             rounds += 1
-            duals = master.solve()
+            duals = master.solve(deadline)
             if duals is None:
                 self.kept, self.master = np.flatnonzero(master.has_arc), None
                 break
@@ -125,7 +145,7 @@ class Pricer:
                 master.recentre(trial)
                 if on_bound is not None:
                     on_bound(answer.value)
-            if added == 0 and not moved:
+            if added == 0 and not moved and not master.tighten():
                 self.kept, self.master = np.flatnonzero(master.has_arc), None  # the arcs go on to a wider region
                 break
         if rounds:
@@ -161,10 +181,11 @@ def _initial_arcs(r: Relaxation, prices: np.ndarray, prefer: np.ndarray, simple_
 
 
 class _Master:
-    # Restricted master LP: arc columns of ordinary specialists and pattern columns of units.
+    # Restricted master LP: arc columns of ordinary specialists and pattern columns of units. `threads` > 0:
+    # solved by PDLP on that many threads, warm-started from the last round; 0: HiGHS's dual simplex.
     def __init__(self, r: Relaxation, local: np.ndarray, simple_arc: np.ndarray, units: list[np.ndarray],
-                 prices: np.ndarray, unit: float) -> None:
-        self.r, self.local, self.unit = r, local, unit
+                 prices: np.ndarray, unit: float, threads: int = 0) -> None:
+        self.r, self.local, self.unit, self.threads = r, local, unit, threads
         self.row_of_v = np.full(len(r.req), -1, dtype=np.int64)
         self.row_of_v[local] = np.arange(int(local.sum()))
         simple_specs = np.unique(r.s[simple_arc])
@@ -182,14 +203,25 @@ class _Master:
         self.has_arc = np.zeros(len(r.gain), dtype=bool)
         self.arcs: list[np.ndarray] = []
         self.patterns: list[tuple[int, np.ndarray]] = []
+        self.pattern_arcs: list[np.ndarray] = []  # per pattern its arcs, and (below) its rows, for building the LP
+        self.pattern_rows: list[np.ndarray] = []
         self.seen: set[tuple[int, tuple[int, ...]]] = set()
         self.weight: list[float] = []  # each pattern's weight in the last LP
+        self.tol = FIRST_ORDER_TOL[0]
+        self.warm: tuple[int, int, np.ndarray, np.ndarray] | None = None  # arcs, patterns, primal, dual
 
     def recentre(self, prices: np.ndarray) -> None:
         """Price changes are measured from `prices`: arc values net of them, and how far each may fall."""
         self.value = (self.r.gain - prices[self.r.v]).astype(np.float64) / self.unit
         self.slack_cost = -np.minimum(prices[self.local] / self.unit, self.step)  # leaving a unit of demand: a fall
         self.surplus_cost = np.full(self.n_local, -self.step)  # a unit beyond its demand: its price may rise that far
+
+    def tighten(self) -> bool:
+        """A first-order master solves more exactly from now on; False if it cannot (simplex, or at the last)."""
+        if self.threads <= 0 or self.tol / 10 < FIRST_ORDER_TOL[1]:
+            return False
+        self.tol /= 10
+        return True
 
     def add_arcs(self, arcs: np.ndarray) -> int:
         arcs = arcs[~self.has_arc[arcs]]
@@ -199,8 +231,9 @@ class _Master:
         return len(arcs)
 
     def add_patterns(self, answer: Answer) -> int:
-        chosen = np.flatnonzero(answer.chosen & (self.unit_of[self.r.s] >= 0))
-        units = self.unit_of[self.r.s[chosen]]
+        r = self.r
+        chosen = np.flatnonzero(answer.chosen & (self.unit_of[r.s] >= 0))
+        units = self.unit_of[r.s[chosen]]
         added = 0
         for k in np.unique(np.r_[units, np.arange(self.n_rows - self.unit_row0)]):
             arcs = chosen[units == k]
@@ -208,45 +241,82 @@ class _Master:
             if key not in self.seen:
                 self.seen.add(key)
                 self.patterns.append((int(k), arcs))
+                self.pattern_arcs.append(arcs)
+                inside = arcs[self.local[r.v[arcs]]]
+                self.pattern_rows.append(np.r_[self.row_of_v[r.v[inside]], self.unit_row0 + k])
                 self.weight.append(0.0)
                 added += 1
         return added
 
-    def solve(self) -> tuple[np.ndarray, np.ndarray] | None:
+    def solve(self, deadline: float = float("inf")) -> tuple[np.ndarray, np.ndarray] | None:
         """Solve the master; village duals (per village, 0 outside the region) and specialist duals."""
         r = self.r
         arcs = np.concatenate(self.arcs) if self.arcs else np.zeros(0, np.int64)
-        n_a = len(arcs)
+        n_a, n_p = len(arcs), len(self.patterns)
         in_region = self.local[r.v[arcs]]
-        rows = [self.row_of_v[r.v[arcs[in_region]]], self.row_of_s[r.s[arcs]]]
-        cols = [np.flatnonzero(in_region), np.arange(n_a)]
-        obj = [self.value[arcs]]
-        for j, (k, p) in enumerate(self.patterns):
-            inside = p[self.local[r.v[p]]]
-            rows += [self.row_of_v[r.v[inside]], np.array([self.unit_row0 + k])]
-            cols += [np.full(len(inside) + 1, n_a + j)]
-            obj.append(np.array([self.value[p].sum()]))
-        row = np.concatenate(rows)
-        col = np.concatenate(cols)
-        n_cols, nl = n_a + len(self.patterns), self.n_local
+        lens = np.array([len(x) for x in self.pattern_rows], dtype=np.int64)
+        row = np.concatenate([self.row_of_v[r.v[arcs[in_region]]], self.row_of_s[r.s[arcs]], *self.pattern_rows])
+        col = np.concatenate([np.flatnonzero(in_region), np.arange(n_a), np.repeat(n_a + np.arange(n_p), lens)])
+        p_arcs = np.concatenate(self.pattern_arcs) if n_p else np.zeros(0, np.int64)
+        p_value = np.bincount(np.repeat(np.arange(n_p), [len(x) for x in self.pattern_arcs]),
+                              weights=self.value[p_arcs], minlength=n_p)
+        n_cols, nl = n_a + n_p, self.n_local
         a = sp.csr_matrix((np.ones(len(row)), (row, col)), shape=(self.n_rows, n_cols))
         eye = sp.identity(nl, format="csr")
         a_eq = sp.hstack([a[:nl], eye, -eye], format="csr")  # demand rows, with slack and surplus
         a_ub = sp.hstack([a[nl:], sp.csr_matrix((self.n_rows - nl, 2 * nl))], format="csr")
-        cost = -np.concatenate([*obj, self.slack_cost, self.surplus_cost])
-        res = linprog(cost, A_ub=a_ub, b_ub=self.rhs[nl:], A_eq=a_eq, b_eq=self.rhs[:nl], bounds=(0, None),
-                      method="highs-ds")
-        if res.status != 0:
+        cost = -np.concatenate([self.value[arcs], p_value, self.slack_cost, self.surplus_cost])
+        if self.threads > 0:
+            solved = self._first_order(cost, a_eq, a_ub, n_a, n_p, deadline)
+        else:
+            res = linprog(cost, A_ub=a_ub, b_ub=self.rhs[nl:], A_eq=a_eq, b_eq=self.rhs[:nl], bounds=(0, None),
+                          method="highs-ds")
+            solved = None if res.status != 0 else (res.x, np.asarray(res.eqlin.marginals),
+                                                    np.asarray(res.ineqlin.marginals))
+        if solved is None:
             return None
-        self.weight = [float(w) for w in res.x[n_a:n_cols]]
+        x, y_eq, y_ub = solved
+        self.weight = [float(w) for w in x[n_a:n_cols]]
         pi = np.zeros(len(r.req))
-        pi[self.local] = -np.asarray(res.eqlin.marginals)  # price change of each region village
-        dual = -np.asarray(res.ineqlin.marginals)
+        pi[self.local] = -y_eq  # price change of each region village
         sigma = np.zeros(len(r.cap))
         simple = self.row_of_s >= 0
-        sigma[simple] = dual[self.row_of_s[simple] - nl]
+        sigma[simple] = -y_ub[self.row_of_s[simple] - nl]
         sigma[self.unit_of >= 0] = np.inf  # unit specialists price through patterns, never as arcs
         return pi, sigma
+
+    def _first_order(self, cost: np.ndarray, a_eq: sp.csr_matrix, a_ub: sp.csr_matrix, n_a: int, n_p: int,
+                     deadline: float) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        # PDLP on the same LP, from the last round's primal and dual (new columns start at 0). Its duals are
+        # approximate, which only makes the trial prices approximate: the bound is the exact Lagrangian value.
+        nl = self.n_local
+        qp = pdlp.QuadraticProgram()
+        qp.objective_vector = cost
+        qp.constraint_matrix = sp.vstack([a_eq, a_ub], format="csc")
+        qp.constraint_lower_bounds = np.concatenate([self.rhs[:nl], np.full(self.n_rows - nl, -np.inf)])
+        qp.constraint_upper_bounds = self.rhs.copy()
+        qp.variable_lower_bounds = np.zeros(len(cost))
+        qp.variable_upper_bounds = np.full(len(cost), np.inf)
+        params = solvers_pb2.PrimalDualHybridGradientParams()
+        criteria = params.termination_criteria
+        criteria.simple_optimality_criteria.eps_optimal_relative = self.tol
+        criteria.simple_optimality_criteria.eps_optimal_absolute = self.tol
+        criteria.time_sec_limit = max(0.1, deadline - time.perf_counter())
+        params.num_threads = self.threads
+        params.verbosity_level = 0
+        start = None
+        if self.warm is not None:
+            w_a, w_p, x0, y0 = self.warm
+            x = np.zeros(len(cost))
+            x[:w_a], x[n_a:n_a + w_p], x[n_a + n_p:] = x0[:w_a], x0[w_a:w_a + w_p], x0[w_a + w_p:]
+            start = pdlp.PrimalAndDualSolution()
+            start.primal_solution, start.dual_solution = x, y0
+        res = pdlp.primal_dual_hybrid_gradient(qp, params, start)
+        x, y = np.asarray(res.primal_solution), np.asarray(res.dual_solution)
+        if len(x) != len(cost) or not (np.isfinite(x).all() and np.isfinite(y).all()):
+            return None
+        self.warm = (n_a, n_p, x, y)
+        return np.maximum(x, 0.0), y[:nl], y[nl:]
 
     def plan(self, answer: Answer) -> Answer:
         """`answer` with each unit's answer replaced by its pattern of greatest weight in the last LP."""

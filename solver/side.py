@@ -116,7 +116,7 @@ def make_guide(setup: Setup, net: Network, costs: list[np.ndarray], spec: list[l
     heard(answer.value)
     unit = float(scales[1] * 100) if len(scales) > 1 else 1.0  # LP units: points of the second level
     guide = Guide(rel, answer, group, scales, ranges, grains, 0, answer, False,
-                  dual.Pricer(rel, prices, answer, prefer, unit), heard)
+                  dual.Pricer(rel, prices, answer, prefer, unit, max(1, setup.prep.params.workers)), heard)
     guide.refine(refine_until, rounds, should_stop)
     return guide
 

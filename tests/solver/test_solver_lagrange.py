@@ -259,3 +259,42 @@ def test_a_refinement_in_two_calls_equals_one_call(seed: int) -> None:
     assert once.answer.value < start.value
     assert (once.prices == twice.prices).all() and once.answer.value == twice.answer.value
     assert (once.plan.chosen == twice.plan.chosen).all()
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_widening_to_every_village_with_a_first_order_master_reaches_the_simplex_bound(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A big instance prices its conflict region first, then every village with PDLP (here forced by a low
+    # WHOLE_UP_TO); the bound it converges to is the one the exact simplex master reaches pricing every village.
+    from solver import dual
+
+    r = random_relaxation(seed, n_s=60, n_v=40)
+    p, prefer = np.zeros(len(r.req), dtype=np.int64), np.zeros(len(r.gain), dtype=bool)
+    start = lagrange.evaluate(r, p)
+    far = time.perf_counter() + 30
+    exact = dual.Pricer(r, p, start, prefer, 1.0)
+    exact.run(80, far)
+    monkeypatch.setattr(dual, "WHOLE_UP_TO", 10)
+    wide = dual.Pricer(r, p, start, prefer, 1.0, threads=1)
+    wide.local[5:] = False  # a region of five villages, as a province starts from its conflict region
+    wide.run(3, far)
+    assert wide.widen() and wide.local.all() and not wide.done
+    wide.run(80, far)
+    assert wide.done and wide.answer.value == exact.answer.value < start.value
+    assert not wide.widen() or wide.first_order  # widening twice changes nothing
+
+
+def test_only_a_first_order_master_tightens_its_tolerance() -> None:
+    from solver import dual
+
+    r = random_relaxation(1)
+    p = np.zeros(len(r.req), dtype=np.int64)
+    everyone = np.ones(len(r.req), dtype=bool)
+    simplex = dual._Master(r, everyone, np.ones(len(r.gain), dtype=bool), [], p, 1.0)
+    first_order = dual._Master(r, everyone, np.ones(len(r.gain), dtype=bool), [], p, 1.0, threads=1)
+    assert not simplex.tighten()
+    steps = 0
+    while first_order.tighten():
+        steps += 1
+    assert steps == 2 and first_order.tol == pytest.approx(dual.FIRST_ORDER_TOL[1] * 3)

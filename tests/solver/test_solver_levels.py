@@ -233,6 +233,22 @@ def test_gap_limit_stops_refining_the_bound_once_the_answer_is_close_enough():
     assert pairs(early) == pairs(exact)  # the answer came before the refinement; only the bound differs
 
 
+def test_after_the_answer_a_big_instance_prices_every_village_with_a_first_order_master(monkeypatch):
+    # A province prices its conflict region before the answer and every village after it (PDLP); forced
+    # here by a low WHOLE_UP_TO. The answer is the one the region's plan gives; only the bound moves.
+    from solver import dual
+
+    base = generate(300, 220, seed=3)
+    i = MatchInstance(base.specialists, base.villages, replace(base.params, max_changes=10_000))
+    before = solve(i)
+    monkeypatch.setattr(dual, "WHOLE_UP_TO", 100)
+    region = solve(i)
+    match = next(lv for lv in region.levels if lv.name == "match")
+    assert "master LP solved by PDLP" in region.method and "PDLP" not in before.method
+    assert match.bound is not None and match.value <= match.bound and validate(i, region) == []
+    assert _rounds(region) > PLAN_ROUNDS_FIRST
+
+
 def test_a_stop_before_the_first_solve_keeps_only_the_locked_pairs():
     # A cancel that arrives while the candidates are built: no network is solved, the answer is the locks.
     i = generate(150, 110, seed=4)
