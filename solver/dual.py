@@ -58,6 +58,7 @@ class Pricer:
         self.master: _Master | None = None
         self.simple_arc = np.zeros(len(r.gain), dtype=bool)
         self.kept = np.zeros(0, dtype=np.int64)  # arcs priced in by an earlier, narrower master
+        self.known: list[np.ndarray] = []  # and the patterns of units it had
         self.done = not self.local.any()  # nothing left to price
 
     def widen(self) -> bool:
@@ -67,7 +68,7 @@ class Pricer:
         if self.local.all():
             return self.first_order
         if self.master is not None:
-            self.kept = np.union1d(self.kept, np.flatnonzero(self.master.has_arc))
+            self._retire(self.master)
         self.local = np.ones(len(self.r.req), dtype=bool)
         self.master, self.done = None, False
         self.first_order = len(self.r.req) > WHOLE_UP_TO
@@ -115,6 +116,14 @@ class Pricer:
         self.master.add_arcs(np.union1d(_initial_arcs(r, prices, self.prefer, self.simple_arc),
                                         self.kept[self.simple_arc[self.kept]]))
         self.master.add_patterns(self.answer)
+        self.master.add_known(self.known)
+
+    def _retire(self, master: _Master) -> None:
+        # A master gives way to a wider one: its arcs and patterns seed the next (province: fewer rounds
+        # before the bound moves).
+        self.kept = np.union1d(self.kept, np.flatnonzero(master.has_arc))
+        self.known = [p for _, p in master.patterns if len(p)]
+        self.master = None
 
     def _rounds(self, max_rounds: int, deadline: float, stop: Callable[[], bool],
                 on_bound: Callable[[int], None] | None) -> int:
@@ -128,7 +137,7 @@ class Pricer:
             rounds += 1
             duals = master.solve(deadline)
             if duals is None:
-                self.kept, self.master = np.flatnonzero(master.has_arc), None
+                self._retire(master)
                 break
             pi, sigma = duals
             reduced = master.value - pi[r.v] - sigma[r.s]
@@ -146,7 +155,7 @@ class Pricer:
                 if on_bound is not None:
                     on_bound(answer.value)
             if added == 0 and not moved and not master.tighten():
-                self.kept, self.master = np.flatnonzero(master.has_arc), None  # the arcs go on to a wider region
+                self._retire(master)  # the arcs and patterns go on to a wider region
                 break
         if rounds:
             self.plan = master.plan(self.answer)
@@ -237,14 +246,27 @@ class _Master:
         added = 0
         for k in np.unique(np.r_[units, np.arange(self.n_rows - self.unit_row0)]):
             arcs = chosen[units == k]
-            key = (int(k), tuple(arcs.tolist()))
-            if key not in self.seen:
-                self.seen.add(key)
-                self.patterns.append((int(k), arcs))
-                self.pattern_arcs.append(arcs)
-                inside = arcs[self.local[r.v[arcs]]]
-                self.pattern_rows.append(np.r_[self.row_of_v[r.v[inside]], self.unit_row0 + k])
-                self.weight.append(0.0)
+            if (int(k), tuple(arcs.tolist())) not in self.seen:
+                self._add_pattern(int(k), arcs)
+                added += 1
+        return added
+
+    def _add_pattern(self, k: int, arcs: np.ndarray) -> None:
+        r = self.r
+        self.seen.add((k, tuple(arcs.tolist())))
+        self.patterns.append((k, arcs))
+        self.pattern_arcs.append(arcs)
+        inside = arcs[self.local[r.v[arcs]]]
+        self.pattern_rows.append(np.r_[self.row_of_v[r.v[inside]], self.unit_row0 + k])
+        self.weight.append(0.0)
+
+    def add_known(self, patterns: list[np.ndarray]) -> int:
+        """Patterns (arc arrays) found by an earlier master, for the units this one has."""
+        added = 0
+        for arcs in patterns:
+            k = int(self.unit_of[self.r.s[arcs[0]]])
+            if k >= 0 and (k, tuple(arcs.tolist())) not in self.seen:
+                self._add_pattern(k, arcs)
                 added += 1
         return added
 
