@@ -167,7 +167,8 @@ def _short_method(method: str) -> str:
     )
     if "Lagrangian" in method:
         rounds = method.split("refined by ")[1].split(" ")[0]
-        base += f" + Lagrangian bound ({rounds} price rounds)"
+        wide = ", every village after the answer, PDLP master" if "solved by PDLP" in method else ""
+        base += f" + Lagrangian bound ({rounds} price rounds{wide})"
     if "restricted every specialist" in method:
         plan = ", around the master LP's plan" if "master LP's plan" in method else ""
         base += f" + guided restriction (all days-critical specialists{plan})"
