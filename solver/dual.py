@@ -1,21 +1,25 @@
 """Better village prices for the Lagrangian bound, by column generation, and a plan from the master LP.
 
-The network's duals price villages as if the side rules did not exist. Where
-the Lagrangian answers disagree with the demand (a village wanted by too many
-or too few specialists at those prices), the prices are re-optimised: a small
-linear programme over those villages' demand rows (Dantzig-Wolfe master: one
-column per pair of an ordinary specialist, one column per answer of a team or
-of a specialist whose days can bind), with every other village kept at its
-network price. Up to a city's size (WHOLE_UP_TO villages) every village is in
-the region from the start. Its duals are new prices; the exact Lagrangian value
-at those (integer) prices is a valid bound whatever the linear programme did,
-and the answers at the new prices add columns for the next round. Stops when
-nothing new prices in or the time is up; keeps the best bound seen.
+The network's duals price villages as if the side rules did not exist. Every
+village's price is re-optimised by a linear programme over the villages' demand
+rows (Dantzig-Wolfe master: one column per pair of an ordinary specialist, one
+column per answer of a team or of a specialist whose days can bind). Its duals
+are new prices; the exact Lagrangian value at those (integer) prices is a valid
+bound whatever the linear programme did, and the answers at the new prices add
+columns for the next round. Stops when nothing new prices in or the time is up;
+keeps the best bound seen.
+
+Up to a city's size (SIMPLEX_UP_TO villages) the master is solved exactly by
+HiGHS's dual simplex. Beyond it (a province: 30,000 rows and more, where the
+simplex takes seconds a round) by PDLP, OR-Tools' first-order LP solver, on the
+run's worker threads, warm-started from the last round. Its duals are
+approximate, which only makes the trial prices approximate.
 
 The last master LP is also a fractional answer that respects demand: each
 team's and days-bound specialist's pattern of greatest weight there is its
 plan, which guides the restricted re-solves (city: 15715.5 with the plan
-against 15704.5 with the answers at the same prices, whose ties collide).
+against 15704.5 with the answers at the same prices, whose ties collide;
+province: 137336 against 137290.5 with a plan from the conflict region alone).
 """
 
 from __future__ import annotations
@@ -33,10 +37,10 @@ from scipy.optimize import linprog
 from solver.lagrange import Answer, Relaxation, evaluate
 
 NEW_ARCS_PER_ROUND = 3000
-WHOLE_UP_TO = 5000  # villages: up to a city's size every price is re-optimised from the first round (city: bound
-# 15716.6 in 15 rounds against 15729.5 after 70 on the conflict region); a province starts from the region
+SIMPLEX_UP_TO = 5000  # villages: a city's master by the exact simplex, a bigger one by PDLP (province: the bound
+# 137350 against 137486.5 when only the conflict region was priced, by the simplex)
 FIRST_ORDER_TOL = (3e-3, 1e-5)  # PDLP's relative tolerance: the first, and the last after tightening tenfold each time
-# a round gains nothing (province, every village priced after the answer: -124 points in 12.8 s at 3e-3)
+# a round gains nothing (province: -124 points in 12.8 s at 3e-3, -66 in 15 s at 1e-4)
 MAX_STEP = 0.5  # points of the second level a price may fall or rise per round: a small box around the best
 # prices so far keeps column-poor rounds from wild prices (province: 44 points lower in 12 rounds, 0 with a 50-point box)
 
@@ -47,105 +51,63 @@ class Pricer:
 
     def __init__(self, r: Relaxation, prices: np.ndarray, start: Answer, prefer: np.ndarray, unit: float,
                  threads: int = 1) -> None:
-        self.r, self.prefer, self.unit, self.threads = r, prefer, unit, threads
-        self.first_order = False  # the master LP is solved by PDLP (every village of a big instance priced)
+        self.r, self.prefer, self.unit = r, prefer, unit
         self.prices, self.answer, self.plan = prices, start, start
-        n_s = len(r.cap)
-        self.local = _mismatched(r, start) | (len(r.req) <= WHOLE_UP_TO)
-        differs = np.zeros(n_s, dtype=bool)
-        differs[r.s[start.chosen != prefer]] = True
-        self.local[r.v[differs[r.s] & (start.chosen | prefer)]] = True
+        self.first_order = len(r.req) > SIMPLEX_UP_TO  # the master LP is solved by PDLP on `threads` threads
+        self.threads = max(1, threads)
         self.master: _Master | None = None
         self.simple_arc = np.zeros(len(r.gain), dtype=bool)
-        self.kept = np.zeros(0, dtype=np.int64)  # arcs priced in by an earlier, narrower master
-        self.known: list[np.ndarray] = []  # and the patterns of units it had
-        self.done = not self.local.any()  # nothing left to price
-
-    def widen(self) -> bool:
-        """Price every village from now on (a province starts from its conflict region); the master keeps
-        its arcs. Beyond WHOLE_UP_TO villages the master LP (30,000 rows and more) is solved by a first-order
-        method, warm-started from the last round. Returns whether that happened."""
-        if self.local.all():
-            return self.first_order
-        if self.master is not None:
-            self._retire(self.master)
-        self.local = np.ones(len(self.r.req), dtype=bool)
-        self.master, self.done = None, False
-        self.first_order = len(self.r.req) > WHOLE_UP_TO
-        return self.first_order
+        self.done = len(r.req) == 0  # nothing (left) to price
 
     def run(self, max_rounds: int, deadline: float, should_stop: Callable[[], bool] | None = None,
             on_bound: Callable[[int], None] | None = None) -> int:
-        """Lower the Lagrangian bound by re-pricing the conflict region (every village, up to WHOLE_UP_TO);
-        returns the LP rounds run.
+        """Lower the Lagrangian bound by re-pricing every village; returns the LP rounds run.
 
         At most `max_rounds` LP rounds (so the same input gives the same prices), and none after `deadline`
         (perf_counter time, a safety net). `on_bound` hears every better bound as it is found. The plan is
         the answer with every team's and days-bound specialist's answer replaced by the pattern the last
         master LP weighs most: one consistent choice where the Lagrangian answers tie or collide."""
-        rounds = 0
         stop = should_stop if should_stop is not None else (lambda: False)
-        while not self.done and rounds < max_rounds and time.perf_counter() < deadline and not stop():
-            if self.master is None:
-                self._open_master()
-            rounds += self._rounds(max_rounds - rounds, deadline, stop, on_bound)
-            if self.master is not None:
-                break  # cut short (rounds, time or a stop): the next call goes on with this master
-            grown = self.local | _mismatched(self.r, self.answer)
-            if (grown == self.local).all():
-                self.done = True
-                break
-            self.local, self.master = grown, None  # the answers now disagree with villages outside: widen
-        return rounds
+        if self.done or max_rounds <= 0 or time.perf_counter() >= deadline or stop():
+            return 0
+        if self.master is None:
+            self._open_master()
+        return self._rounds(max_rounds, deadline, stop, on_bound)
 
     def _open_master(self) -> None:
-        # A master over the region: ordinary specialists' arcs (keeping those priced in before), units' answers.
-        r, local, prices = self.r, self.local, self.prices
-        n_s = len(r.cap)
+        # The master: ordinary specialists' best arcs at the starting prices, and the units' answers.
+        r, prices = self.r, self.prices
         units = _units(r)
-        touch = np.zeros(n_s, dtype=bool)
-        touch[r.s[local[r.v]]] = True
-        in_unit = np.zeros(n_s, dtype=bool)
+        in_unit = np.zeros(len(r.cap), dtype=bool)
         for members in units:
             in_unit[members] = True
-            if touch[members].any():
-                touch[members] = True
-        self.simple_arc = touch[r.s] & ~in_unit[r.s]
-        self.master = _Master(r, local, self.simple_arc, [u for u in units if touch[u].any()], prices, self.unit,
+        self.simple_arc = ~in_unit[r.s]
+        everyone = np.ones(len(r.req), dtype=bool)
+        self.master = _Master(r, everyone, self.simple_arc, units, prices, self.unit,
                               self.threads if self.first_order else 0)
-        self.master.add_arcs(np.union1d(_initial_arcs(r, prices, self.prefer, self.simple_arc),
-                                        self.kept[self.simple_arc[self.kept]]))
+        self.master.add_arcs(_initial_arcs(r, prices, self.prefer, self.simple_arc))
         self.master.add_patterns(self.answer)
-        self.master.add_known(self.known)
-
-    def _retire(self, master: _Master) -> None:
-        # A master gives way to a wider one: its arcs and patterns seed the next (province: fewer rounds
-        # before the bound moves).
-        self.kept = np.union1d(self.kept, np.flatnonzero(master.has_arc))
-        self.known = [p for _, p in master.patterns if len(p)]
-        self.master = None
 
     def _rounds(self, max_rounds: int, deadline: float, stop: Callable[[], bool],
                 on_bound: Callable[[int], None] | None) -> int:
-        # Price the region by column generation, every other village fixed; the LP prices changes inside a box
-        # around the best prices so far, which move only when the bound improves. Returns the rounds run;
-        # drops the master once nothing new prices in.
-        r, master, local, unit = self.r, self.master, self.local, self.unit
+        # Column generation; the LP prices changes inside a box around the best prices so far, which move only
+        # when the bound improves. Returns the rounds run; done once nothing new prices in (at PDLP's last
+        # tolerance).
+        r, master, unit = self.r, self.master, self.unit
         assert master is not None
         rounds = 0
         while rounds < max_rounds and time.perf_counter() < deadline and not stop():
             rounds += 1
             duals = master.solve(deadline)
             if duals is None:
-                self._retire(master)
+                self.done = True
                 break
             pi, sigma = duals
             reduced = master.value - pi[r.v] - sigma[r.s]
             cand = np.flatnonzero(self.simple_arc & (reduced > 1e-7) & ~master.has_arc)
             cand = cand[np.argsort(-reduced[cand], kind="stable")][:NEW_ARCS_PER_ROUND]
             added = master.add_arcs(cand)
-            trial = self.prices.copy()
-            trial[local] = np.maximum(0, self.prices[local] + np.rint(pi[local] * unit).astype(np.int64))
+            trial = np.maximum(0, self.prices + np.rint(pi * unit).astype(np.int64))
             answer = evaluate(r, trial, self.prefer, since=(self.prices, self.answer))
             added += master.add_patterns(answer)
             moved = answer.value < self.answer.value
@@ -155,16 +117,11 @@ class Pricer:
                 if on_bound is not None:
                     on_bound(answer.value)
             if added == 0 and not moved and not master.tighten():
-                self._retire(master)  # the arcs and patterns go on to a wider region
+                self.done = True
                 break
         if rounds:
             self.plan = master.plan(self.answer)
         return rounds
-
-
-def _mismatched(r: Relaxation, answer: Answer) -> np.ndarray:
-    # Villages wanted by more or fewer specialists than they require, in this answer.
-    return np.bincount(r.v[answer.chosen], minlength=len(r.req)) != r.req
 
 
 def _units(r: Relaxation) -> list[np.ndarray]:
@@ -259,16 +216,6 @@ class _Master:
         inside = arcs[self.local[r.v[arcs]]]
         self.pattern_rows.append(np.r_[self.row_of_v[r.v[inside]], self.unit_row0 + k])
         self.weight.append(0.0)
-
-    def add_known(self, patterns: list[np.ndarray]) -> int:
-        """Patterns (arc arrays) found by an earlier master, for the units this one has."""
-        added = 0
-        for arcs in patterns:
-            k = int(self.unit_of[self.r.s[arcs[0]]])
-            if k >= 0 and (k, tuple(arcs.tolist())) not in self.seen:
-                self._add_pattern(k, arcs)
-                added += 1
-        return added
 
     def solve(self, deadline: float = float("inf")) -> tuple[np.ndarray, np.ndarray] | None:
         """Solve the master; village duals (per village, 0 outside the region) and specialist duals."""

@@ -36,8 +36,8 @@ from solver.network import (
 from solver.repair import Violations, find_violations
 
 PAIR_ADDITIVE = frozenset({"coverage", "match", "continuity", "travel"})
-PLAN_ROUNDS_FIRST = 6  # price rounds before the safe re-solve when it goes first (province: its plan gives 137290.5,
-# the answers at the network duals 137222); the bound gets more rounds after it
+PLAN_ROUNDS_FIRST = 8  # price rounds before the safe re-solve when it goes first (province, PDLP master: its plan gives
+# 137336, 6 rounds 137323.5, the answers at the network duals 137222); the bound gets more rounds after it
 ROUNDS_AHEAD = 8  # network solves of time left that let the violators' rounds go first (the safe answer is the fallback)
 
 
@@ -61,7 +61,7 @@ class Guide:
     heard: Callable[[int], None]  # hears each better bound
 
     def refine(self, until: float, max_rounds: int, should_stop: Callable[[], bool] | None = None) -> None:
-        """Lower the bound by column generation on the conflict region: at most `max_rounds` more rounds, none
+        """Lower the bound by column generation over every village: at most `max_rounds` more rounds, none
         after `until` (perf_counter time). The master LP's plan guides the re-solves only when the refinement
         ran to its end (all its rounds, or nothing left to price), so the answer does not depend on the
         machine's speed."""
@@ -82,7 +82,7 @@ def make_guide(setup: Setup, net: Network, costs: list[np.ndarray], spec: list[l
                should_stop: Callable[[], bool] | None = None,
                on_bound: Callable[[int, int], None] | None = None) -> Guide | None:
     """Lagrangian relaxation of the first merged level, priced by the network's duals and then refined
-    on the conflict region for `rounds` rounds, none after `refine_until` (perf_counter time); None if the
+    over every village for `rounds` rounds, none after `refine_until` (perf_counter time); None if the
     level is not pair-additive.
 
     `on_bound(level, bound)` hears each better bound of the group's second level (network units, locks

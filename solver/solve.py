@@ -40,7 +40,7 @@ from solver.side import (
 FINISH_S = 2.5  # seconds kept for the report after the last bound refinement
 FINISH_SHARE = 0.2  # of a network solve's time: the report grows with the instance (province: about 2.5 s)
 RESOLVE_SHARE = 1.2  # network solves' time kept for the guided re-solve after the first refinement
-WIDE_ROUNDS = 4  # times bound_rounds for a first-order master over every village (province: about 20 rounds converge)
+WIDE_ROUNDS = 4  # times bound_rounds after the answer for a PDLP master (province: about 25 rounds converge)
 MAX_POLISH_VARS = 6000  # larger neighbourhoods rarely improve within the polish budget
 
 
@@ -179,8 +179,8 @@ def solve(
             if answer_first and p.bound_time_s > 0:
                 t = time.perf_counter()
                 close = _within_gap(guide, setup, spec, assigned, bounds, proven, p.gap_limit)
-                if not close():  # the answer is in: from now on every village is priced, the bound's only use
-                    rounds = p.bound_rounds * (WIDE_ROUNDS if guide.pricer.widen() else 1)
+                if not close():  # the answer is in; a PDLP master goes on until the deadline or convergence
+                    rounds = p.bound_rounds * (WIDE_ROUNDS if guide.pricer.first_order else 1)
                     guide.refine(deadline - max(FINISH_S, FINISH_SHARE * lex_time), rounds,
                                  lambda: (should_stop is not None and should_stop()) or close())
                 timings["lagrange_s"] += time.perf_counter() - t
@@ -189,8 +189,7 @@ def solve(
             bounds, proven = tighten(guide, setup, spec, assigned, bounds, proven)
             method += (", tightened by a Lagrangian relaxation that keeps the days budget and team rule "
                        f"(prices: network duals, refined by {guide.rounds} column-generation rounds"
-                       + ("; after the answer every village was priced, the master LP solved by PDLP)"
-                          if guide.pricer.first_order else ")"))
+                       + (", the master LP solved by PDLP)" if guide.pricer.first_order else ")"))
     values = pair_level_values(prep, assigned, spec)
     levels = level_results(spec, values, bounds, proven)
     first = next((lv for lv in levels if not lv.proven or lv.gap != 0), None)

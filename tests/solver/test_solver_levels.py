@@ -233,20 +233,21 @@ def test_gap_limit_stops_refining_the_bound_once_the_answer_is_close_enough():
     assert pairs(early) == pairs(exact)  # the answer came before the refinement; only the bound differs
 
 
-def test_after_the_answer_a_big_instance_prices_every_village_with_a_first_order_master(monkeypatch):
-    # A province prices its conflict region before the answer and every village after it (PDLP); forced
-    # here by a low WHOLE_UP_TO. The answer is the one the region's plan gives; only the bound moves.
+def test_a_big_instance_solves_its_master_lp_by_pdlp(monkeypatch):
+    # Beyond SIMPLEX_UP_TO villages (a province; here forced at 100) the master LP is solved by PDLP: its plan
+    # guides the answer, and after the answer its rounds go on, up to WIDE_ROUNDS x bound_rounds.
     from solver import dual
 
     base = generate(300, 220, seed=3)
     i = MatchInstance(base.specialists, base.villages, replace(base.params, max_changes=10_000))
-    before = solve(i)
-    monkeypatch.setattr(dual, "WHOLE_UP_TO", 100)
-    region = solve(i)
-    match = next(lv for lv in region.levels if lv.name == "match")
-    assert "master LP solved by PDLP" in region.method and "PDLP" not in before.method
-    assert match.bound is not None and match.value <= match.bound and validate(i, region) == []
-    assert _rounds(region) > PLAN_ROUNDS_FIRST
+    simplex = solve(i)
+    monkeypatch.setattr(dual, "SIMPLEX_UP_TO", 100)
+    first_order = solve(i)
+    match = next(lv for lv in first_order.levels if lv.name == "match")
+    assert "master LP solved by PDLP" in first_order.method and "PDLP" not in simplex.method
+    assert match.bound is not None and match.value <= match.bound and validate(i, first_order) == []
+    assert _rounds(first_order) > PLAN_ROUNDS_FIRST
+    assert pairs(solve(i)) == pairs(first_order)  # the same input gives the same answer
 
 
 def test_a_stop_before_the_first_solve_keeps_only_the_locked_pairs():
