@@ -167,7 +167,7 @@ def _short_method(method: str) -> str:
     )
     if "Lagrangian" in method:
         rounds = method.split("refined by ")[1].split(" ")[0]
-        wide = ", every village after the answer, PDLP master" if "solved by PDLP" in method else ""
+        wide = ", master LP by PDLP" if "solved by PDLP" in method else ""
         base += f" + Lagrangian bound ({rounds} price rounds{wide})"
     if "restricted every specialist" in method:
         plan = ", around the master LP's plan" if "master LP's plan" in method else ""
