@@ -11,8 +11,9 @@ budget, team rule, max_changes) are checked on the network optimum, which is a
 relaxation. If it breaks one, a Lagrangian relaxation that prices village
 demand and keeps the days budget and team rule exactly (solver.lagrange; prices
 from the network's duals, refined by column generation in solver.dual over
-every village of a city or the conflict region of a province, a fixed number of
-rounds so the same input gives the same answer) gives a tighter bound. The last
+every village, the master LP solved by HiGHS's simplex for a city and by PDLP
+for a province, a fixed number of rounds before the answer so the same input
+gives the same answer) gives a tighter bound. The last
 master LP's plan (each days-bound specialist's and team's pattern of greatest
 weight) picks each team's side and, per specialist, days thresholds around its
 planned villages (the i-th longest village may need at most tau_i days, nested

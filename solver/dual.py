@@ -218,7 +218,7 @@ class _Master:
         self.weight.append(0.0)
 
     def solve(self, deadline: float = float("inf")) -> tuple[np.ndarray, np.ndarray] | None:
-        """Solve the master; village duals (per village, 0 outside the region) and specialist duals."""
+        """Solve the master; price changes per village (0 outside its rows) and specialist duals."""
         r = self.r
         arcs = np.concatenate(self.arcs) if self.arcs else np.zeros(0, np.int64)
         n_a, n_p = len(arcs), len(self.patterns)
@@ -247,7 +247,7 @@ class _Master:
         x, y_eq, y_ub = solved
         self.weight = [float(w) for w in x[n_a:n_cols]]
         pi = np.zeros(len(r.req))
-        pi[self.local] = -y_eq  # price change of each region village
+        pi[self.local] = -y_eq  # price change of each village with a row
         sigma = np.zeros(len(r.cap))
         simple = self.row_of_s >= 0
         sigma[simple] = -y_ub[self.row_of_s[simple] - nl]
