@@ -41,6 +41,7 @@ SIMPLEX_UP_TO = 5000  # villages: a city's master by the exact simplex, a bigger
 # 137350 against 137486.5 when only the conflict region was priced, by the simplex)
 FIRST_ORDER_TOL = (3e-3, 1e-5)  # PDLP's relative tolerance: the first, and the last after tightening tenfold each time
 # a round gains nothing (province: -124 points in 12.8 s at 3e-3, -66 in 15 s at 1e-4)
+PLAN_EVERY = 2  # rounds between the plans kept in case the time runs out before the last round
 MAX_STEP = 0.5  # points of the second level a price may fall or rise per round: a small box around the best
 # prices so far keeps column-poor rounds from wild prices (province: 44 points lower in 12 rounds, 0 with a 50-point box)
 
@@ -58,6 +59,9 @@ class Pricer:
         self.master: _Master | None = None
         self.simple_arc = np.zeros(len(r.gain), dtype=bool)
         self.done = len(r.req) == 0  # nothing (left) to price
+        self.total = 0  # LP rounds run so far, over all calls
+        self.checkpoint: tuple[int, Answer] | None = None  # the plan after the last round that is a multiple of
+        # PLAN_EVERY: a refinement cut short by time still has a plan taken at a fixed round
 
     def run(self, max_rounds: int, deadline: float, should_stop: Callable[[], bool] | None = None,
             on_bound: Callable[[int], None] | None = None) -> int:
@@ -116,6 +120,9 @@ class Pricer:
                 master.recentre(trial)
                 if on_bound is not None:
                     on_bound(answer.value)
+            self.total += 1
+            if self.total % PLAN_EVERY == 0:
+                self.checkpoint = (self.total, master.plan(self.answer))
             if added == 0 and not moved and not master.tighten():
                 self.done = True
                 break

@@ -56,19 +56,24 @@ class Guide:
     grains: list[int]  # per level: every achievable cost is a multiple of it, so bounds round up to one
     rounds: int  # column-generation rounds spent refining the prices
     plan: Answer  # guides the restrictions: each unit's pattern weighed most by the master LP, once `planned`
-    planned: bool  # the plan comes from a refinement that ran to its end (before: the answers at the network's duals)
+    planned: bool  # the plan comes from a refinement that ran to its end, or from its last checkpoint when the
+    # time ran out (dual.PLAN_EVERY rounds apart); before: the answers at the network's duals
+    plan_round: int  # the round the plan was taken after
     pricer: dual.Pricer  # the column generation, kept between refinements
     heard: Callable[[int], None]  # hears each better bound
 
     def refine(self, until: float, max_rounds: int, should_stop: Callable[[], bool] | None = None) -> None:
         """Lower the bound by column generation over every village: at most `max_rounds` more rounds, none
-        after `until` (perf_counter time). The master LP's plan guides the re-solves only when the refinement
-        ran to its end (all its rounds, or nothing left to price), so the answer does not depend on the
-        machine's speed."""
+        after `until` (perf_counter time). The master LP's plan guides the re-solves when the refinement ran
+        to its end (all its rounds, or nothing left to price); cut short, the plan of its last checkpoint (a
+        fixed round) does. So the answer depends on the machine's speed only through the round it reached."""
         n = self.pricer.run(max_rounds, until, should_stop, self.heard)
         self.answer = self.pricer.answer
         if n and (n >= max_rounds or self.pricer.done):
-            self.plan, self.planned = self.pricer.plan, True
+            self.plan, self.planned, self.plan_round = self.pricer.plan, True, self.pricer.total
+        elif not self.planned and self.pricer.checkpoint is not None:  # cut short: the plan of the last checkpoint
+            self.plan_round, self.plan = self.pricer.checkpoint
+            self.planned = True
         self.rounds += n
 
     def pattern(self, s: int, answer: Answer | None = None) -> np.ndarray:
@@ -115,7 +120,7 @@ def make_guide(setup: Setup, net: Network, costs: list[np.ndarray], spec: list[l
 
     heard(answer.value)
     unit = float(scales[1] * 100) if len(scales) > 1 else 1.0  # LP units: points of the second level
-    guide = Guide(rel, answer, group, scales, ranges, grains, 0, answer, False,
+    guide = Guide(rel, answer, group, scales, ranges, grains, 0, answer, False, 0,
                   dual.Pricer(rel, prices, answer, prefer, unit, max(1, setup.prep.params.workers)), heard)
     guide.refine(refine_until, rounds, should_stop)
     return guide
@@ -181,7 +186,8 @@ def restricted_rounds(
         return relaxed, "none, stopped before the re-solves", viol, chosen
     if safe_first or guide.planned or prep.params.max_changes is not None:
         best, best_viol, chosen, round_time = _guided_safe(setup, members, spec, names, relaxed, viol, guide, report)
-        note = "every specialist whose days can bind" + (", around the master LP's plan" if guide.planned else "")
+        note = "every specialist whose days can bind" + (
+            f", around the master LP's plan (round {guide.plan_round})" if guide.planned else "")
         if best_viol.changes or prep.params.max_changes is not None:
             return _max_changes(setup, members, spec, names, chosen, best, best_viol, note)
         if guide.planned and not best_viol.any():  # the violators' rounds found nothing better on 5 instances

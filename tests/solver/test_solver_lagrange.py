@@ -294,3 +294,23 @@ def test_only_a_first_order_master_tightens_its_tolerance() -> None:
     while first_order.tighten():
         steps += 1
     assert steps == 2 and first_order.tol == pytest.approx(dual.FIRST_ORDER_TOL[1] * 3)
+
+
+def test_a_refinement_cut_short_is_guided_by_the_plan_of_its_last_checkpoint() -> None:
+    # Stopped after 5 of 9 rounds, the guide takes the plan kept after round 4 (dual.PLAN_EVERY = 2): the
+    # very plan a refinement of exactly 4 rounds ends with, so a slow machine still gets a reproducible plan.
+    from solver import dual
+    from solver.side import Guide
+
+    r = random_relaxation(3)
+    p, prefer = np.zeros(len(r.req), dtype=np.int64), np.zeros(len(r.gain), dtype=bool)
+    start = lagrange.evaluate(r, p)
+    far = time.perf_counter() + 30
+    four = dual.Pricer(r, p, start, prefer, 1.0)
+    assert four.run(4, far) == 4 and not four.done
+    guide = Guide(r, start, [0], [1], [1], [1], 0, start, False, 0, dual.Pricer(r, p, start, prefer, 1.0),
+                  lambda value: None)
+    calls = iter(range(100))
+    guide.refine(far, 9, should_stop=lambda: next(calls) >= 6)  # one check before the rounds
+    assert guide.rounds == 5 and not guide.pricer.done and guide.planned and guide.plan_round == 4
+    assert (guide.plan.chosen == four.plan.chosen).all() and guide.plan.team_side == four.plan.team_side
