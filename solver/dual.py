@@ -86,8 +86,7 @@ class Pricer:
         for members in units:
             in_unit[members] = True
         self.simple_arc = ~in_unit[r.s]
-        everyone = np.ones(len(r.req), dtype=bool)
-        self.master = _Master(r, everyone, self.simple_arc, units, prices, self.unit,
+        self.master = _Master(r, self.simple_arc, units, prices, self.unit,
                               self.threads if self.first_order else 0)
         self.master.add_arcs(_initial_arcs(r, prices, self.prefer, self.simple_arc))
         self.master.add_patterns(self.answer)
@@ -156,21 +155,20 @@ def _initial_arcs(r: Relaxation, prices: np.ndarray, prefer: np.ndarray, simple_
 class _Master:
     # Restricted master LP: arc columns of ordinary specialists and pattern columns of units. `threads` > 0:
     # solved by PDLP on that many threads, warm-started from the last round; 0: HiGHS's dual simplex.
-    def __init__(self, r: Relaxation, local: np.ndarray, simple_arc: np.ndarray, units: list[np.ndarray],
+    def __init__(self, r: Relaxation, simple_arc: np.ndarray, units: list[np.ndarray],
                  prices: np.ndarray, unit: float, threads: int = 0) -> None:
-        self.r, self.local, self.unit, self.threads = r, local, unit, threads
-        self.row_of_v = np.full(len(r.req), -1, dtype=np.int64)
-        self.row_of_v[local] = np.arange(int(local.sum()))
+        self.r, self.unit, self.threads = r, unit, threads
+        n_v = len(r.req)  # rows: one per village (its demand), ordinary specialist (capacity), unit (convexity)
         simple_specs = np.unique(r.s[simple_arc])
         self.row_of_s = np.full(len(r.cap), -1, dtype=np.int64)
-        self.row_of_s[simple_specs] = int(local.sum()) + np.arange(len(simple_specs))
+        self.row_of_s[simple_specs] = n_v + np.arange(len(simple_specs))
         self.unit_of = np.full(len(r.cap), -1, dtype=np.int64)
         for k, members in enumerate(units):
             self.unit_of[members] = k
-        self.unit_row0 = int(local.sum()) + len(simple_specs)
+        self.unit_row0 = n_v + len(simple_specs)
         self.n_rows = self.unit_row0 + len(units)
-        self.n_local = int(local.sum())
-        self.rhs = np.concatenate([r.req[local], r.cap[simple_specs], np.ones(len(units))]).astype(np.float64)
+        self.n_v = n_v
+        self.rhs = np.concatenate([r.req, r.cap[simple_specs], np.ones(len(units))]).astype(np.float64)
         self.step = max(MAX_STEP, 1.0 / unit)  # the box, in points; at least one unit of price
         self.recentre(prices)
         self.has_arc = np.zeros(len(r.gain), dtype=bool)
@@ -186,8 +184,8 @@ class _Master:
     def recentre(self, prices: np.ndarray) -> None:
         """Price changes are measured from `prices`: arc values net of them, and how far each may fall."""
         self.value = (self.r.gain - prices[self.r.v]).astype(np.float64) / self.unit
-        self.slack_cost = -np.minimum(prices[self.local] / self.unit, self.step)  # leaving a unit of demand: a fall
-        self.surplus_cost = np.full(self.n_local, -self.step)  # a unit beyond its demand: its price may rise that far
+        self.slack_cost = -np.minimum(prices / self.unit, self.step)  # leaving a unit of demand: its price falls
+        self.surplus_cost = np.full(self.n_v, -self.step)  # a unit beyond its demand: its price may rise that far
 
     def tighten(self) -> bool:
         """A first-order master solves more exactly from now on; False if it cannot (simplex, or at the last)."""
@@ -220,23 +218,21 @@ class _Master:
         self.seen.add((k, tuple(arcs.tolist())))
         self.patterns.append((k, arcs))
         self.pattern_arcs.append(arcs)
-        inside = arcs[self.local[r.v[arcs]]]
-        self.pattern_rows.append(np.r_[self.row_of_v[r.v[inside]], self.unit_row0 + k])
+        self.pattern_rows.append(np.r_[r.v[arcs], self.unit_row0 + k])
         self.weight.append(0.0)
 
     def solve(self, deadline: float = float("inf")) -> tuple[np.ndarray, np.ndarray] | None:
-        """Solve the master; price changes per village (0 outside its rows) and specialist duals."""
+        """Solve the master; price changes per village and specialist duals."""
         r = self.r
         arcs = np.concatenate(self.arcs) if self.arcs else np.zeros(0, np.int64)
         n_a, n_p = len(arcs), len(self.patterns)
-        in_region = self.local[r.v[arcs]]
         lens = np.array([len(x) for x in self.pattern_rows], dtype=np.int64)
-        row = np.concatenate([self.row_of_v[r.v[arcs[in_region]]], self.row_of_s[r.s[arcs]], *self.pattern_rows])
-        col = np.concatenate([np.flatnonzero(in_region), np.arange(n_a), np.repeat(n_a + np.arange(n_p), lens)])
+        row = np.concatenate([r.v[arcs], self.row_of_s[r.s[arcs]], *self.pattern_rows])
+        col = np.concatenate([np.arange(n_a), np.arange(n_a), np.repeat(n_a + np.arange(n_p), lens)])
         p_arcs = np.concatenate(self.pattern_arcs) if n_p else np.zeros(0, np.int64)
         p_value = np.bincount(np.repeat(np.arange(n_p), [len(x) for x in self.pattern_arcs]),
                               weights=self.value[p_arcs], minlength=n_p)
-        n_cols, nl = n_a + n_p, self.n_local
+        n_cols, nl = n_a + n_p, self.n_v
         a = sp.csr_matrix((np.ones(len(row)), (row, col)), shape=(self.n_rows, n_cols))
         eye = sp.identity(nl, format="csr")
         a_eq = sp.hstack([a[:nl], eye, -eye], format="csr")  # demand rows, with slack and surplus
@@ -253,8 +249,7 @@ class _Master:
             return None
         x, y_eq, y_ub = solved
         self.weight = [float(w) for w in x[n_a:n_cols]]
-        pi = np.zeros(len(r.req))
-        pi[self.local] = -y_eq  # price change of each village with a row
+        pi = -y_eq  # price change of each village
         sigma = np.zeros(len(r.cap))
         simple = self.row_of_s >= 0
         sigma[simple] = -y_ub[self.row_of_s[simple] - nl]
@@ -265,7 +260,7 @@ class _Master:
                      deadline: float) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         # PDLP on the same LP, from the last round's primal and dual (new columns start at 0). Its duals are
         # approximate, which only makes the trial prices approximate: the bound is the exact Lagrangian value.
-        nl = self.n_local
+        nl = self.n_v
         qp = pdlp.QuadraticProgram()
         qp.objective_vector = cost
         qp.constraint_matrix = sp.vstack([a_eq, a_ub], format="csc")

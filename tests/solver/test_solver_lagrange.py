@@ -286,9 +286,8 @@ def test_only_a_first_order_master_tightens_its_tolerance() -> None:
 
     r = random_relaxation(1)
     p = np.zeros(len(r.req), dtype=np.int64)
-    everyone = np.ones(len(r.req), dtype=bool)
-    simplex = dual._Master(r, everyone, np.ones(len(r.gain), dtype=bool), [], p, 1.0)
-    first_order = dual._Master(r, everyone, np.ones(len(r.gain), dtype=bool), [], p, 1.0, threads=1)
+    simplex = dual._Master(r, np.ones(len(r.gain), dtype=bool), [], p, 1.0)
+    first_order = dual._Master(r, np.ones(len(r.gain), dtype=bool), [], p, 1.0, threads=1)
     assert not simplex.tighten()
     steps = 0
     while first_order.tighten():
