@@ -30,7 +30,7 @@ from dataclasses import replace
 
 import numpy as np
 import scipy.sparse as sp
-from ortools.pdlp import solvers_pb2
+from ortools.pdlp import solve_log_pb2, solvers_pb2
 from ortools.pdlp.python import pdlp
 from scipy.optimize import linprog
 
@@ -102,6 +102,9 @@ class Pricer:
         while rounds < max_rounds and time.perf_counter() < deadline and not stop():
             rounds += 1
             duals = master.solve(deadline)
+            if master.cut:  # out of time inside the LP: the round does not count, so no plan depends on it
+                rounds -= 1
+                break
             if duals is None:
                 self.done = True
                 break
@@ -125,7 +128,7 @@ class Pricer:
             if added == 0 and not moved and not master.tighten():
                 self.done = True
                 break
-        if rounds:
+        if rounds and not master.cut:
             self.plan = master.plan(self.answer)
         return rounds
 
@@ -180,6 +183,7 @@ class _Master:
         self.weight: list[float] = []  # each pattern's weight in the last LP
         self.tol = FIRST_ORDER_TOL[0]
         self.warm: tuple[int, int, np.ndarray, np.ndarray] | None = None  # arcs, patterns, primal, dual
+        self.cut = False  # the last solve stopped at the deadline, so its answer depends on the machine's speed
 
     def recentre(self, prices: np.ndarray) -> None:
         """Price changes are measured from `prices`: arc values net of them, and how far each may fall."""
@@ -283,6 +287,7 @@ class _Master:
             start = pdlp.PrimalAndDualSolution()
             start.primal_solution, start.dual_solution = x, y0
         res = pdlp.primal_dual_hybrid_gradient(qp, params, start)
+        self.cut = res.solve_log.termination_reason == solve_log_pb2.TERMINATION_REASON_TIME_LIMIT
         x, y = np.asarray(res.primal_solution), np.asarray(res.dual_solution)
         if len(x) != len(cost) or not (np.isfinite(x).all() and np.isfinite(y).all()):
             return None
