@@ -177,8 +177,7 @@ class _Master:
         self.has_arc = np.zeros(len(r.gain), dtype=bool)
         self.arcs: list[np.ndarray] = []
         self.patterns: list[tuple[int, np.ndarray]] = []
-        self.pattern_arcs: list[np.ndarray] = []  # per pattern its arcs, and (below) its rows, for building the LP
-        self.pattern_rows: list[np.ndarray] = []
+        self.pattern_rows: list[np.ndarray] = []  # per pattern its rows (villages, then its unit's)
         self.seen: set[tuple[int, tuple[int, ...]]] = set()
         self.weight: list[float] = []  # each pattern's weight in the last LP
         self.tol = FIRST_ORDER_TOL[0]
@@ -221,7 +220,6 @@ class _Master:
         r = self.r
         self.seen.add((k, tuple(arcs.tolist())))
         self.patterns.append((k, arcs))
-        self.pattern_arcs.append(arcs)
         self.pattern_rows.append(np.r_[r.v[arcs], self.unit_row0 + k])
         self.weight.append(0.0)
 
@@ -233,8 +231,8 @@ class _Master:
         lens = np.array([len(x) for x in self.pattern_rows], dtype=np.int64)
         row = np.concatenate([r.v[arcs], self.row_of_s[r.s[arcs]], *self.pattern_rows])
         col = np.concatenate([np.arange(n_a), np.arange(n_a), np.repeat(n_a + np.arange(n_p), lens)])
-        p_arcs = np.concatenate(self.pattern_arcs) if n_p else np.zeros(0, np.int64)
-        p_value = np.bincount(np.repeat(np.arange(n_p), [len(x) for x in self.pattern_arcs]),
+        p_arcs = np.concatenate([p for _, p in self.patterns]) if n_p else np.zeros(0, np.int64)
+        p_value = np.bincount(np.repeat(np.arange(n_p), lens - 1),
                               weights=self.value[p_arcs], minlength=n_p)
         n_cols, nl = n_a + n_p, self.n_v
         a = sp.csr_matrix((np.ones(len(row)), (row, col)), shape=(self.n_rows, n_cols))

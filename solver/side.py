@@ -49,7 +49,6 @@ def safe_answer_first(max_changes: int | None, deadline: float, lex_time: float)
 @dataclass
 class Guide:
     rel: lagrange.Relaxation
-    answer: lagrange.Answer
     levels: list[int]  # spec levels merged in the bounded objective
     scales: list[int]
     ranges: list[int]
@@ -62,13 +61,17 @@ class Guide:
     pricer: dual.Pricer  # the column generation, kept between refinements
     heard: Callable[[int], None]  # hears each better bound
 
+    @property
+    def answer(self) -> Answer:
+        """The Lagrangian answer at the best prices so far: its value is the bound."""
+        return self.pricer.answer
+
     def refine(self, until: float, max_rounds: int, should_stop: Callable[[], bool] | None = None) -> None:
         """Lower the bound by column generation over every village: at most `max_rounds` more rounds, none
         after `until` (perf_counter time). The master LP's plan guides the re-solves when the refinement ran
         to its end (all its rounds, or nothing left to price); cut short, the plan of its last checkpoint (a
         fixed round) does. So the answer depends on the machine's speed only through the round it reached."""
         n = self.pricer.run(max_rounds, until, should_stop, self.heard)
-        self.answer = self.pricer.answer
         if n and (n >= max_rounds or self.pricer.done):
             self.plan, self.planned, self.plan_round = self.pricer.plan, True, self.pricer.total
         elif not self.planned and self.pricer.checkpoint is not None:  # cut short: the plan of the last checkpoint
@@ -120,7 +123,7 @@ def make_guide(setup: Setup, net: Network, costs: list[np.ndarray], spec: list[l
 
     heard(answer.value)
     unit = float(scales[1] * 100) if len(scales) > 1 else 1.0  # LP units: points of the second level
-    guide = Guide(rel, answer, group, scales, ranges, grains, 0, answer, False, 0,
+    guide = Guide(rel, group, scales, ranges, grains, 0, answer, False, 0,
                   dual.Pricer(rel, prices, answer, prefer, unit, max(1, setup.prep.params.workers)), heard)
     guide.refine(refine_until, rounds, should_stop)
     return guide

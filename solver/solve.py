@@ -295,13 +295,12 @@ def _stopped(setup: Setup, spec: list[list[str]], size: dict[str, object], secon
 
 def _within_gap(guide: Guide, setup: Setup, spec: list[list[str]], assigned: np.ndarray, bounds: list[int],
                 proven: list[bool], limit: float) -> Callable[[], bool]:
-    # Whether the answer is within gap_limit of the bound at the pricer's best prices so far (0: never).
+    # Whether the answer is within gap_limit of the bound at the best prices so far (0: never).
     values = pair_level_values(setup.prep, assigned, spec)
 
     def close() -> bool:
         if limit <= 0:
             return False
-        guide.answer = guide.pricer.answer
         b, ok = tighten(guide, setup, spec, assigned, bounds, proven)
         first = next((lv for lv in level_results(spec, values, b, ok) if not lv.proven or lv.gap != 0), None)
         return first is None or (first.gap is not None and first.gap <= limit)

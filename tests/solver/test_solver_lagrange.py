@@ -307,7 +307,7 @@ def test_a_refinement_cut_short_is_guided_by_the_plan_of_its_last_checkpoint() -
     far = time.perf_counter() + 30
     four = dual.Pricer(r, p, start, prefer, 1.0)
     assert four.run(4, far) == 4 and not four.done
-    guide = Guide(r, start, [0], [1], [1], [1], 0, start, False, 0, dual.Pricer(r, p, start, prefer, 1.0),
+    guide = Guide(r, [0], [1], [1], [1], 0, start, False, 0, dual.Pricer(r, p, start, prefer, 1.0),
                   lambda value: None)
     calls = iter(range(100))
     guide.refine(far, 9, should_stop=lambda: next(calls) >= 6)  # one check before the rounds
