@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from app.api import industries, records, regions, runs, specialists, villages
+from app.api import industries, records, regions, runs, seasons, specialists, villages
 
 api_router = APIRouter()
-for module in (regions, industries, villages, specialists, records, runs):
+for module in (regions, industries, villages, specialists, records, runs, seasons):
     api_router.include_router(module.router)

@@ -1,6 +1,7 @@
-"""`jiedui season rerun`: renew last season's pairings unattended, export the name list and the change report.
+"""`jiedui season rerun`: renew last season's pairings unattended, export the name list and the change report;
+`jiedui season adopt / withdraw / list`: which run holds each season's pairings.
 
-Exit codes: 0 full coverage, 3 partial coverage, 1 error (bad input, failed or infeasible run).
+Exit codes of rerun: 0 full coverage, 3 partial coverage, 1 error (bad input, failed or infeasible run).
 """
 
 import threading
@@ -69,6 +70,8 @@ def rerun(
     time_limit: float = typer.Option(60.0, "--time-limit", min=1, help="solver time limit in seconds"),
     export: Path | None = typer.Option(None, "--export", help="write the name list (.xlsx, .csv or .json)"),
     report: list[Path] = typer.Option([], "--report", help="write the change report (.html or .xlsx); repeatable"),
+    adopt: bool = typer.Option(False, "--adopt", help="adopt the new run as the season's pairings when it finishes "
+                                                     "optimal or feasible (otherwise adopt it later: season adopt)"),
 ) -> None:
     """Build this season's run from the catalogue and last season's pairings and grades, solve it, report."""
     from app.db import migrate_to_head, session_scope
@@ -101,6 +104,8 @@ def rerun(
         message(f"error: run {run_id} ended {final['state']}: {final['error'] or ''}")
         raise typer.Exit(1)
     _write_outputs(run_id, export=export, reports=report if plan.base_run else [])
+    if adopt and final["state"] in ("optimal", "feasible"):
+        _adopt(season, run_id, note="jiedui season rerun --adopt")
     table(f"season {season} (run {run_id})", {
         "state": final["state"], "villages": result.get("villages"), "covered": result.get("covered"),
         "coverage": result.get("coverage"), "gap": result.get("gap"),
@@ -142,3 +147,72 @@ def _write_outputs(run_id: str, *, export: Path | None, reports: list[Path]) -> 
                 else:
                     path.write_text(report_html(data, names), encoding="utf-8")
                 message(f"change report written to {path}")
+
+
+def _adopt(season: str, run_id: str, *, note: str | None) -> None:
+    from app.db import session_scope
+    from app.services.adoption import adopt_run
+
+    with session_scope() as session:
+        _, replaced = adopt_run(session, season=season, run_id=run_id, note=note)
+    message(f"run {run_id} adopted as season {season}'s pairings" + (f" (replacing run {replaced})" if replaced else ""))
+
+
+@app.command("adopt")
+def adopt_command(
+    run_id: str = typer.Argument(..., help="a run that ended optimal or feasible"),
+    note: str | None = typer.Option(None, "--note", help="who approved it, when"),
+) -> None:
+    """Adopt a finished run as its season's pairings (renewals start from it)."""
+    from app.db import migrate_to_head, session_scope
+    from app.errors import JieduiError
+    from models import Run
+
+    migrate_to_head()
+    try:
+        with session_scope() as session:
+            run = session.get(Run, run_id)
+            season = run.season if run is not None else None
+        if run is None or season is None:
+            message(f"error: run {run_id} " + ("not found" if run is None else "has no season"))
+            raise typer.Exit(1)
+        _adopt(season, run_id, note=note)
+    except JieduiError as exc:
+        message(f"error: {exc.message}")
+        raise typer.Exit(1) from None
+
+
+@app.command("withdraw")
+def withdraw_command(season: str = typer.Argument(..., help="the season whose adoption to withdraw")) -> None:
+    """Withdraw a season's adoption: its newest finished run stands for it again."""
+    from app.db import migrate_to_head, session_scope
+    from app.errors import JieduiError
+    from app.services.adoption import withdraw_adoption
+
+    migrate_to_head()
+    try:
+        with session_scope() as session:
+            withdraw_adoption(session, season=season)
+    except JieduiError as exc:
+        message(f"error: {exc.message}")
+        raise typer.Exit(1) from None
+    message(f"season {season}: adoption withdrawn")
+
+
+@app.command("list")
+def list_command() -> None:
+    """Every season with runs: counts, the adopted run and the run holding its pairings."""
+    from app.db import migrate_to_head, session_scope
+    from app.services.adoption import seasons_overview
+
+    migrate_to_head()
+    with session_scope() as session:
+        seasons = seasons_overview(session)
+    if not seasons:
+        message("no season has runs yet")
+    for s in seasons:
+        adoption = s["adoption"]
+        table(f"season {s['season']}", {
+            "runs": s["runs"], "finished": s["finished"], "pairing run": s["pairing_run"] or "-",
+            "adopted": f"{adoption['run_id']} at {adoption['adopted_at']:%Y-%m-%d %H:%M}" if adoption else "no",
+            "coverage": s["coverage"]})

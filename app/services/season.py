@@ -1,6 +1,7 @@
 """Seasonal renewal: last season's pairings and grades become locks, preferences and releases of a new run.
 
-A season's pairing is the newest run of that season that ended optimal or feasible. Pairings graded at or
+A season's pairing is the run adopted for it (app.services.adoption), else its newest run that ended optimal
+or feasible. Pairings graded at or
 above the keep threshold are locked where still feasible (specialist active and not graded 不合格, village
 still in scope and not excluded, expertise still covering the primary need, within capacity); pass-graded
 and ungraded ones are preferred through the continuity level; failing pairings are forbidden; those of
@@ -17,7 +18,7 @@ from app.errors import InvalidInput, NotFound, row_error
 from app.schemas.runs import PairRef, PreviousPairIn, RunCreate
 from app.services.records import grades_for_season
 from app.services.snapshot import load_specialists, load_villages
-from models import Run, RunAssignment
+from models import Run, RunAssignment, SeasonAdoption
 from solver import MatchParams, Specialist, Village
 from solver.validate import pair_days
 
@@ -34,7 +35,12 @@ class RenewalPlan:
 
 
 def season_run(session: Session, *, season: str) -> Run:
-    """The run that holds a season's pairings: its newest run that ended optimal or feasible."""
+    """The run that holds a season's pairings: the adopted one, else its newest run that ended optimal or feasible."""
+    adoption = session.get(SeasonAdoption, season)
+    if adoption is not None:
+        adopted = session.get(Run, adoption.run_id)
+        assert adopted is not None  # the foreign key cascades
+        return adopted
     run = session.scalar(select(Run).where(Run.season == season, Run.state.in_(("optimal", "feasible")))
                          .order_by(Run.finished_at.desc()).limit(1))
     if run is None:

@@ -134,3 +134,22 @@ def test_malformed_grade_file_is_refused(env: dict[str, str], tmp_path: Path) ->
     assert code != 0 and "grade" in out
     with session_scope() as session:
         assert session.scalar(select(func.count()).select_from(ServiceRecord)) == 0
+
+
+def test_the_adopted_run_seeds_the_next_season(env: dict[str, str]) -> None:
+    invoke(env, "season", "rerun", "--season", "2026")
+    first = newest_run("2026").id
+    code, out = invoke(env, "season", "rerun", "--season", "2026", "--adopt")
+    second = newest_run("2026").id
+    assert code in (0, 3) and f"run {second} adopted as season 2026's pairings" in out, out
+    code, out = invoke(env, "season", "adopt", first, "--note", "县局审定")
+    assert code == 0 and f"(replacing run {second})" in out, out
+    code, out = invoke(env, "season", "list")
+    assert f"pairing run: {first}" in out and "runs: 2" in out, out
+    code, out = invoke(env, "season", "rerun", "--season", "2027")
+    assert code in (0, 3), out
+    assert newest_run("2027").params["renews"] == first  # the adopted run, not the newer one
+    assert invoke(env, "season", "withdraw", "2026")[0] == 0
+    assert f"pairing run: {second}" in invoke(env, "season", "list")[1]
+    code, out = invoke(env, "season", "withdraw", "2026")
+    assert code == 1 and "no adopted run" in out
