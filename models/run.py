@@ -53,7 +53,8 @@ class Run(Base):
 
 
 class RunSnapshot(Base):
-    """The run's frozen input (gzip'd JSON of the solver instance) and its content hash."""
+    """The run's frozen input (gzip'd JSON of the solver instance), its content hash, and the display names as
+    they were at submission (gzip'd JSON; NULL for runs submitted before names were kept)."""
 
     __tablename__ = "run_snapshots"
 
@@ -61,6 +62,7 @@ class RunSnapshot(Base):
     content_hash: Mapped[str] = mapped_column(String(64), index=True)
     data: Mapped[bytes] = mapped_column(LargeBinary)
     size_bytes: Mapped[int] = mapped_column(Integer)
+    names: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class RunAssignment(Base):

@@ -15,8 +15,8 @@ from app.errors import InvalidInput, errors_from_pydantic
 from app.schemas.runs import RunCreate, RunOut
 from app.services import results as res
 from app.services import runs as svc
-from app.services.changes import change_report, report_html, report_xlsx
-from app.services.export import code_names, export_run
+from app.services.changes import change_names, change_report, report_html, report_xlsx
+from app.services.export import export_run
 from app.services.overrides import read_override_csv
 from app.settings import get_settings
 from models import Run, RunAssignment, RunUncovered
@@ -170,10 +170,11 @@ def diff(session: SessionDep, a: str, b: str) -> Any:
 
 @router.get("/runs/{run_id}/changes")
 def changes(session: SessionDep, run_id: str, format: Literal["json", "html", "xlsx"] = "json") -> Any:  # noqa: A002
-    report = change_report(session, run=svc.get_run(session, run_id=run_id))
+    run = svc.get_run(session, run_id=run_id)
+    report = change_report(session, run=run)
     if format == "json":
         return report
-    names = code_names(session)
+    names = change_names(session, run=run)
     if format == "html":
         return HTMLResponse(report_html(report, names))
     return Response(report_xlsx(report, names),

@@ -128,8 +128,8 @@ def _change_counts(run_id: str) -> dict[str, int]:
 def _write_outputs(run_id: str, *, export: Path | None, reports: list[Path]) -> None:
     """Write the name list and change reports the operator asked for."""
     from app.db import session_scope
-    from app.services.changes import change_report, report_html, report_xlsx
-    from app.services.export import code_names, export_run
+    from app.services.changes import change_names, change_report, report_html, report_xlsx
+    from app.services.export import export_run
     from models import Run
 
     with session_scope() as session:
@@ -140,7 +140,7 @@ def _write_outputs(run_id: str, *, export: Path | None, reports: list[Path]) -> 
             export.write_bytes(content)
             message(f"name list written to {export}")
         if reports:
-            data, names = change_report(session, run=run), code_names(session)
+            data, names = change_report(session, run=run), change_names(session, run=run)
             for path in reports:
                 if path.suffix == ".xlsx":
                     path.write_bytes(report_xlsx(data, names))

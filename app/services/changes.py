@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import InvalidInput, row_error
 from app.services.results import pairs_of
-from app.services.runs import snapshot_of
+from app.services.runs import names_of, snapshot_of
 from app.services.snapshot import thaw
 from models import Run
 
@@ -29,6 +29,13 @@ def _drop_reason(pair: tuple[str, str], *, grades: dict[tuple[str, str], str | N
     if load[pair[0]] >= spec.capacity:
         return "capacity"
     return "better match"
+
+
+def change_names(session: Session, *, run: Run) -> dict[str, str]:
+    """Display names for a change report: as frozen with the renewed run's input, then with this run's."""
+    base = session.get(Run, (run.params or {}).get("renews") or (run.params or {}).get("previous_run") or "")
+    codes: dict[str, str] = names_of(session, runs=[r for r in (base, run) if r is not None])["codes"]
+    return codes
 
 
 def change_report(session: Session, *, run: Run) -> dict[str, Any]:

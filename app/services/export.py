@@ -9,44 +9,22 @@ from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import (
-    County,
-    Industry,
-    Run,
-    RunAssignment,
-    RunUncovered,
-    Specialist,
-    SpecialistExpertise,
-    Township,
-    Village,
-)
+from app.services.runs import names_of
+from models import Run, RunAssignment, RunUncovered
 
 PAIR_HEADERS = ["县区", "乡镇", "行政村", "区划代码", "特派员", "特派员编号", "派出单位", "专长", "匹配产业", "距离(km)", "是否延续"]
 UNCOVERED_HEADERS = ["县区", "乡镇", "行政村", "区划代码", "缺口人数", "原因"]
 COUNTY_HEADERS = ["县区", "区划代码", "应覆盖村数", "已覆盖村数", "覆盖率", "重点村数", "重点村已覆盖"]
 
 
-def _names(session: Session, run_id: str) -> dict[str, Any]:
-    """Display names from the catalogue (codes stand in for anything since deleted)."""
-    industries = {i: (c, zh) for i, c, zh in session.execute(select(Industry.id, Industry.code, Industry.name_zh))}
-    spec_codes = set(session.scalars(select(RunAssignment.specialist_code).where(RunAssignment.run_id == run_id)))
-    specialists: dict[str, tuple[str, str]] = {}
-    ids: dict[int, str] = {}
-    for sid, code, name, org in session.execute(
-        select(Specialist.id, Specialist.code, Specialist.name, Specialist.org_name).where(Specialist.code.in_(spec_codes))
-    ) if spec_codes else []:
-        specialists[code] = (name, org or "")
-        ids[sid] = code
-    expertise: dict[str, list[str]] = {}
-    if ids:
-        for sid, iid in session.execute(select(SpecialistExpertise.specialist_id, SpecialistExpertise.industry_id)
-                                        .where(SpecialistExpertise.specialist_id.in_(list(ids)))):
-            expertise.setdefault(ids[sid], []).append(industries[iid][1])
-    regions = code_names(session)
+def _names(session: Session, run: Run) -> dict[str, Any]:
+    """Display names as frozen with the run's input (codes stand in for anything unnamed)."""
+    frozen = names_of(session, runs=[run])
+    codes, industries = frozen["codes"], frozen["industries"]
     return {
-        "county": regions, "township": regions, "village": regions,
-        "industry": {c: zh for c, zh in industries.values()},
-        "specialist": specialists, "expertise": expertise,
+        "county": codes, "township": codes, "village": codes, "industry": industries,
+        "specialist": {c: (codes.get(c, c), org) for c, org in frozen["orgs"].items()},
+        "expertise": {c: [industries.get(i, i) for i in e] for c, e in frozen["expertise"].items()},
     }
 
 
@@ -85,7 +63,7 @@ def _county_rows(run: Run, names: dict[str, Any]) -> list[list[Any]]:
 
 def export_run(session: Session, *, run: Run, fmt: str) -> tuple[bytes, str, str]:
     """The run's name list as (content, media type, file name)."""
-    names = _names(session, run.id)
+    names = _names(session, run)
     pairs = _pair_rows(session, run.id, names)
     uncovered = _uncovered_rows(session, run.id, names)
     counties = _county_rows(run, names)
@@ -112,11 +90,3 @@ def export_run(session: Session, *, run: Run, fmt: str) -> tuple[bytes, str, str
     out = io.BytesIO()
     wb.save(out)
     return (out.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", f"{stem}.xlsx")
-
-
-def code_names(session: Session) -> dict[str, str]:
-    """Display name of every county, township, village and specialist code (one map; codes do not collide)."""
-    out: dict[str, str] = {}
-    for table in (County, Township, Village, Specialist):
-        out.update({c: n for c, n in session.execute(select(table.code, table.name))})
-    return out

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from app.errors import Conflict, InvalidInput, NotFound, row_error
 from app.schemas.runs import RunCreate
 from app.services.overrides import table_digest, unknown_in_table
-from app.services.snapshot import build_instance, freeze
+from app.services.snapshot import build_instance, freeze, freeze_names, snapshot_names, thaw, thaw_names
 from app.workers.jobs import enqueue_after_commit
 from models import Run, RunAssignment, RunSnapshot
 from models.base import utcnow
@@ -93,10 +93,11 @@ def submit_run(session: Session, *, body: RunCreate, table: PairTable | None = N
     if not instance.villages:
         raise InvalidInput("no villages in the run's scope", errors=[row_error(None, "counties", "no villages")])
     return _queue(session, body=body, digest=digest, instance_data=freeze(instance), idempotency_key=idempotency_key,
-                  rerun_of=rerun_of, override_pairs=len(body.overrides) + (len(table) if table else 0)), True
+                  names=freeze_names(snapshot_names(session, instance=instance)), rerun_of=rerun_of,
+                  override_pairs=len(body.overrides) + (len(table) if table else 0)), True
 
 
-def _queue(session: Session, *, body: RunCreate, digest: str, instance_data: tuple[bytes, str],
+def _queue(session: Session, *, body: RunCreate, digest: str, instance_data: tuple[bytes, str], names: bytes | None,
            idempotency_key: str | None, rerun_of: str | None, override_pairs: int) -> Run:
     data, content_hash = instance_data
     params = body.model_dump(mode="json", exclude={"overrides"})
@@ -105,7 +106,7 @@ def _queue(session: Session, *, body: RunCreate, digest: str, instance_data: tup
               idempotency_key=idempotency_key, snapshot_hash=content_hash, rerun_of=rerun_of,
               callback_url=str(body.callback_url) if body.callback_url else None, created_at=utcnow())
     session.add(run)
-    session.add(RunSnapshot(run_id=run.id, content_hash=content_hash, data=data, size_bytes=len(data)))
+    session.add(RunSnapshot(run_id=run.id, content_hash=content_hash, data=data, size_bytes=len(data), names=names))
     session.flush()
     enqueue_after_commit(session, run.id)
     return run
@@ -117,7 +118,7 @@ def rerun(session: Session, *, run: Run) -> Run:
     assert snap is not None
     body = RunCreate.model_validate({k: v for k, v in run.params.items() if k != "override_pairs"})
     new = _queue(session, body=body, digest=run.request_hash, instance_data=(snap.data, snap.content_hash),
-                 idempotency_key=None, rerun_of=run.id, override_pairs=run.params.get("override_pairs", 0))
+                 names=snap.names, idempotency_key=None, rerun_of=run.id, override_pairs=run.params.get("override_pairs", 0))
     new.params = {**run.params}
     return new
 
@@ -164,6 +165,18 @@ def snapshot_of(session: Session, *, run: Run) -> RunSnapshot:
     if snap is None:
         raise NotFound(f"run {run.id} has no snapshot")
     return snap
+
+
+def names_of(session: Session, *, runs: list[Run]) -> dict[str, Any]:
+    """Display names as frozen with the runs' input (later runs' names win); runs submitted before names were
+    frozen get today's catalogue names for what their snapshot holds."""
+    out: dict[str, Any] = {"codes": {}, "orgs": {}, "expertise": {}, "industries": {}}
+    for run in runs:
+        snap = snapshot_of(session, run=run)
+        names = thaw_names(snap.names) if snap.names else snapshot_names(session, instance=thaw(snap.data))
+        for key, part in names.items():
+            out[key].update(part)
+    return out
 
 
 def run_links(run_id: str) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Freeze a run's input: read the catalogue into a solver instance, serialise it and hash it."""
+"""Freeze a run's input: read the catalogue into a solver instance, serialise it and hash it; and the display
+names (villages, regions, specialists, industries) as they were, for the run's name list and change report."""
 
 import gzip
 import hashlib
@@ -12,9 +13,11 @@ from sqlalchemy.orm import Session
 from app.services.industries import industry_codes_by_id
 from models import (
     County,
+    Industry,
     Specialist,
     SpecialistExpertise,
     TeamMember,
+    Township,
     Village,
     VillageNeed,
 )
@@ -97,3 +100,31 @@ def thaw(data: bytes) -> MatchInstance:
     """The instance back from a frozen snapshot."""
     payload: dict[str, Any] = json.loads(gzip.decompress(data))
     return MatchInstance.from_dict(payload)
+
+
+def snapshot_names(session: Session, *, instance: MatchInstance) -> dict[str, Any]:
+    """Display names of everything the instance names: `codes` (county, township, village and specialist code to
+    name), `orgs` and `expertise` (industry codes) per specialist, and `industries` (code to Chinese name)."""
+    villages = {v.id for v in instance.villages}
+    counties, townships = {v.county for v in instance.villages}, {v.township for v in instance.villages}
+    specs = {s.id: s for s in instance.specialists}
+    codes: dict[str, str] = {}
+    for table, wanted in ((County, counties), (Township, townships), (Village, villages)):
+        codes.update({c: n for c, n in session.execute(select(table.code, table.name)) if c in wanted})
+    orgs: dict[str, str] = {}
+    for code, name, org in session.execute(select(Specialist.code, Specialist.name, Specialist.org_name)):
+        if code in specs:
+            codes[code], orgs[code] = name, org or ""
+    return {"codes": codes, "orgs": orgs, "expertise": {c: sorted(s.expertise) for c, s in specs.items()},
+            "industries": {c: n for c, n in session.execute(select(Industry.code, Industry.name_zh))}}
+
+
+def freeze_names(names: dict[str, Any]) -> bytes:
+    """The names, gzip'd JSON."""
+    return gzip.compress(json.dumps(names, ensure_ascii=False, sort_keys=True).encode(), compresslevel=5, mtime=0)
+
+
+def thaw_names(data: bytes) -> dict[str, Any]:
+    """The names back from their frozen form."""
+    names: dict[str, Any] = json.loads(gzip.decompress(data))
+    return names

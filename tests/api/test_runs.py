@@ -4,6 +4,10 @@ import io
 
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
+from sqlalchemy import update
+
+from app.db import session_scope
+from models import RunSnapshot
 
 from tests.catalogue import load_small_catalogue, wait_final
 
@@ -118,3 +122,32 @@ def test_queued_run_survives_restart(client: TestClient) -> None:
     assert client.get(f"/api/v1/runs/{run_id}").json()["state"] == "queued"
     start_runner()  # a new service process picks up what was left queued
     assert wait_final(client, run_id)["state"] == "optimal"
+
+
+def test_export_keeps_the_names_the_run_was_made_with(client: TestClient) -> None:
+    load_small_catalogue(client)
+    run = wait_final(client, client.post("/api/v1/runs", json={"seed": 1}).json()["id"])
+    pairs = client.get(f"/api/v1/runs/{run['id']}/assignments").json()["items"]
+    specialist = pairs[0]["specialist"]
+    before = client.get(f"/api/v1/specialists/{specialist}").json()["name"]
+    assert client.patch("/api/v1/villages/341525100201", json={"name": "新甲村"}).status_code == 200
+    assert client.delete(f"/api/v1/specialists/{specialist}").status_code == 204
+    rerun = wait_final(client, client.post(f"/api/v1/runs/{run['id']}/rerun").json()["id"])
+    for r in (run, rerun):  # a re-run keeps its snapshot's names too
+        rows = client.get(f"/api/v1/runs/{r['id']}/export", params={"format": "json"}).json()["pairings"]
+        assert "新甲村" not in {p["行政村"] for p in rows} and "甲村" in {p["行政村"] for p in rows}
+        mine = [p for p in rows if p["特派员编号"] == specialist]
+        assert mine and {p["特派员"] for p in mine} == {before} and mine[0]["专长"] and mine[0]["派出单位"]
+    fresh = wait_final(client, client.post("/api/v1/runs", json={"seed": 1}).json()["id"])
+    rows = client.get(f"/api/v1/runs/{fresh['id']}/export", params={"format": "json"}).json()["pairings"]
+    assert "新甲村" in {p["行政村"] for p in rows} and specialist not in {p["特派员编号"] for p in rows}
+
+
+def test_a_run_from_before_names_were_frozen_exports_todays_names(client: TestClient) -> None:
+    load_small_catalogue(client)
+    run = wait_final(client, client.post("/api/v1/runs", json={}).json()["id"])
+    with session_scope() as session:
+        session.execute(update(RunSnapshot).where(RunSnapshot.run_id == run["id"]).values(names=None))
+    client.patch("/api/v1/villages/341525100201", json={"name": "新甲村"})
+    rows = client.get(f"/api/v1/runs/{run['id']}/export", params={"format": "json"}).json()["pairings"]
+    assert "新甲村" in {p["行政村"] for p in rows} and all(p["特派员"] != p["特派员编号"] for p in rows)
