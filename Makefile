@@ -1,13 +1,13 @@
 # Two commands do all the set-up on a fresh machine with Python 3.11:
 #   make run   - install, migrate the embedded SQLite database, load the 六安 demo data, serve on :8000
-#   make test  - install and run the whole test suite (again on PostgreSQL when TEST_DATABASE_URL is set)
+#   make test  - install, lint (ruff) and run the whole test suite (again on PostgreSQL when TEST_DATABASE_URL is set)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-sqlite test-postgres bench clean
+.PHONY: install run test lint test-sqlite test-postgres bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,10 @@ run: install
 	$(BIN)/jiedui demo load
 	$(BIN)/jiedui serve --host $(HOST) --port $(PORT)
 
-test: install test-sqlite test-postgres
+test: install lint test-sqlite test-postgres
+
+lint: install
+	$(BIN)/ruff check .
 
 test-sqlite: install
 	$(BIN)/python -m pytest -q -p no:cacheprovider

@@ -1,8 +1,8 @@
 """Alembic environment: runs migrations against the URL given in the config."""
 
-from alembic import context
 from sqlalchemy import create_engine, pool
 
+from alembic import context
 from models import Base
 
 target_metadata = Base.metadata

@@ -14,6 +14,7 @@ trust auth); the database jiedui_bench_<pid> is created for each repeat and drop
 """
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -156,10 +157,8 @@ def server(database_url: str) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-        try:  # anything the server left behind in its own process group
+        with contextlib.suppress(ProcessLookupError):  # anything the server left behind in its own process group
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 # --- timing ------------------------------------------------------------------------------------------

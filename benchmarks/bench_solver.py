@@ -220,7 +220,8 @@ def main() -> None:
         size = last["size"]
         levels = {lv["name"]: _fmt_level(lv) for lv in last["levels"]}
         print(
-            f"| {name} | {size['villages']} / {size['specialists']} / {size['candidates']} | {_short_method(last['method'])} | {last['status']} | {t:.2f} | "
+            f"| {name} | {size['villages']} / {size['specialists']} / {size['candidates']} "
+            f"| {_short_method(last['method'])} | {last['status']} | {t:.2f} | "
             + " | ".join(levels.get(n, "-") for n in level_names)
             + f" | {c:.2f} | {t / c:.1f} | {max(r['maxrss_mb'] for r in runs):.0f} |",
             flush=True,

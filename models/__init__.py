@@ -10,6 +10,7 @@ from models.specialist import Specialist, SpecialistExpertise, TeamMember
 from models.village import Village, VillageNeed
 
 __all__ = [
-    "Base", "County", "Industry", "Run", "RunAssignment", "RunSnapshot", "RunUncovered", "SeasonAdoption", "ServiceRecord", "Specialist",
+    "Base", "County", "Industry", "Run", "RunAssignment", "RunSnapshot", "RunUncovered", "SeasonAdoption", "ServiceRecord",
+    "Specialist",
     "SpecialistExpertise", "TeamMember", "Township", "Village", "VillageNeed",
 ]

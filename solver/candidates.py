@@ -252,10 +252,7 @@ def _groups(prep: Prepared) -> list[tuple[np.ndarray, np.ndarray]]:
     out = []
     for k in range(len(prep.industries)):
         s = usable_s[prep.prof[usable_s, k] > 0]
-        if rule == "primary":
-            v = usable_v[prep.v_primary[usable_v] == k]
-        else:
-            v = usable_v[prep.need_w[usable_v, k] > 0]
+        v = usable_v[prep.v_primary[usable_v] == k] if rule == "primary" else usable_v[prep.need_w[usable_v, k] > 0]
         if len(s) and len(v):
             out.append((s, v))
     return out

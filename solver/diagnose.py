@@ -75,7 +75,8 @@ def _no_candidate_reasons(prep: Prepared, v: int) -> list[Reason]:
         return [
             Reason(
                 "no_expert_in_range",
-                f"no specialist with industry {ind} within their service radius; nearest is {prep.spec_ids[near]} at {km[near]:.0f} km",
+                f"no specialist with industry {ind} within their service radius; "
+                f"nearest is {prep.spec_ids[near]} at {km[near]:.0f} km",
                 {
                     "industry": ind,
                     "nearest_id": prep.spec_ids[near],
@@ -103,7 +104,8 @@ def _no_candidate_reasons(prep: Prepared, v: int) -> list[Reason]:
         reasons.append(
             Reason(
                 "three_areas_rule",
-                "in-range specialists are three-areas programme staff who may only serve three-areas villages outside their home county",
+                "in-range specialists are three-areas programme staff who may only serve three-areas villages "
+                "outside their home county",
                 {"specialists": _ids(prep, np.flatnonzero(blocked_three))},
             )
         )

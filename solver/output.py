@@ -57,7 +57,8 @@ def assignments(prep: Prepared, setup: Setup, assigned: np.ndarray) -> list[Assi
             else "no registered expertise match (override)"
         ]
         parts.append(
-            f"{prep.dist[i]:.1f} km{' (estimated from divisions)' if prep.est[i] else ''}, {prep.days[i]:g} days incl. {prep.travel_days[i]:g} travel"
+            f"{prep.dist[i]:.1f} km{' (estimated from divisions)' if prep.est[i] else ''}, "
+            f"{prep.days[i]:g} days incl. {prep.travel_days[i]:g} travel"
         )
         if prep.cont[i]:
             parts.append(

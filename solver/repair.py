@@ -211,7 +211,7 @@ def repair(
             dtype=np.int64,
         )
         m.ClearHints()
-        for i, var in x.items():
+        for var in x.values():
             m.AddHint(var, solver.BooleanValue(var))
         m.Add(expr <= value)
     if best is None:

@@ -279,10 +279,11 @@ def _unguided(
     r = restrictions.empty(setup)
     current, assigned = setup, relaxed
     modes = ["safe", "safe", "safe", "all"]
-    for k, mode in enumerate(modes):
+    for k, planned in enumerate(modes):
         r.violators.update(viol.days)
         for t in viol.teams:
             r.violators.update([t, *setup.teams[t]])
+        mode = planned
         if time.perf_counter() + 2.2 * lex_time > deadline or (should_stop is not None and should_stop()):
             mode = "all"  # no time for another round after this one
         restrictions.restrict(current, r, assigned, viol, mode)

@@ -56,9 +56,9 @@ def spatial_blocks(
     vk = v_cx * 1_000_003 + v_cy
     order = np.argsort(vk[~v_missing], kind="stable")
     v_rest = v_grp[~v_missing][order]
-    keys, starts = np.unique(vk[~v_missing][order], return_index=True)
+    _, starts = np.unique(vk[~v_missing][order], return_index=True)
     ends = np.append(starts[1:], len(v_rest))
-    for key, a, b in zip(keys, starts, ends):
+    for a, b in zip(starts, ends):
         cx, cy = v_cx[~v_missing][order][a], v_cy[~v_missing][order][a]
         near = ~s_missing & (np.abs(s_cx - cx) <= reach) & (np.abs(s_cy - cy) <= reach)
         if near.any():

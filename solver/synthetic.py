@@ -100,7 +100,7 @@ def generate(
                 poverty_alleviated=bool(status[i] < 0.08),
                 designated_support=bool(0.08 <= status[i] < 0.12),
                 three_areas=bool(0.12 <= status[i] < 0.15),
-                excluded=bool(0.995 < status[i]),
+                excluded=bool(status[i] > 0.995),
                 service_days=float(rng.choice([20.0, 25.0, 30.0])),
             )
         )

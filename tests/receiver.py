@@ -14,9 +14,9 @@ class Receiver(ThreadingHTTPServer):
 class Handler(BaseHTTPRequestHandler):
     server: Receiver
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.server.received.append(({k: v for k, v in self.headers.items()}, body))
+        self.server.received.append((dict(self.headers.items()), body))
         code = 500 if len(self.server.received) <= self.server.failures else 204
         self.send_response(code)
         self.end_headers()

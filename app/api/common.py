@@ -45,7 +45,7 @@ def decode_cursor(cursor: str) -> tuple[Any, Any]:
     try:
         value, row_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
         return value, row_id
-    except Exception as exc:  # noqa: BLE001 - any garbage is the caller's error
+    except Exception as exc:
         raise InvalidInput("malformed cursor", errors=[{"row": None, "field": "cursor", "message": "malformed"}]) from exc
 
 

@@ -26,7 +26,7 @@ def readyz() -> Any:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
         current = current_revision(engine)
-    except Exception as exc:  # noqa: BLE001 - any failure means not ready
+    except Exception as exc:
         return JSONResponse({"status": "unavailable", "database": f"unreachable: {type(exc).__name__}"}, 503)
     body = {"status": "ready" if current == head else "migrations_pending", "revision": current, "head": head}
     return JSONResponse(body, 200 if current == head else 503)

@@ -156,7 +156,7 @@ def uncovered(session: SessionDep, run_id: str, county: str | None = None, curso
 
 
 @router.get("/runs/{run_id}/export")
-def export(session: SessionDep, run_id: str, format: Literal["xlsx", "csv", "json"] = "xlsx") -> Response:  # noqa: A002
+def export(session: SessionDep, run_id: str, format: Literal["xlsx", "csv", "json"] = "xlsx") -> Response:
     content, media, filename = export_run(session, run=svc.get_run(session, run_id=run_id), fmt=format)
     return Response(content, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
@@ -169,7 +169,7 @@ def diff(session: SessionDep, a: str, b: str) -> Any:
 
 
 @router.get("/runs/{run_id}/changes")
-def changes(session: SessionDep, run_id: str, format: Literal["json", "html", "xlsx"] = "json") -> Any:  # noqa: A002
+def changes(session: SessionDep, run_id: str, format: Literal["json", "html", "xlsx"] = "json") -> Any:
     run = svc.get_run(session, run_id=run_id)
     report = change_report(session, run=run)
     if format == "json":

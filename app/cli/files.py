@@ -294,7 +294,7 @@ def import_file(path: Path, *, columns: Columns, bulk: Callable[..., tuple[int, 
     except InvalidInput as exc:
         report(_labelled(service_problems(exc, where), columns, kind), name=path.name, kind=kind)
         raise typer.Exit(BAD_INPUT) from None
-    except Exception as exc:  # noqa: BLE001 - any other failure: one line and exit 1, nothing written
+    except Exception as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         hint = "; is the database migrated (`jiedui db upgrade`)?" if "no such table" in first or \
             "does not exist" in first else ""
@@ -326,7 +326,7 @@ def export_file(path: Path, *, columns: Columns, fetch: Callable[[Session], list
                 writer = csv.writer(out)
                 writer.writerow(columns.fields)
                 writer.writerows([_cell(columns, f, body.get(f)) for f in columns.fields] for body in bodies)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         _stderr(f"error: {path.name}: {type(exc).__name__}: {first}")
         raise typer.Exit(OTHER_ERROR) from None

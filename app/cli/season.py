@@ -65,7 +65,9 @@ def rerun(
                                            help="renew the pairings of this season (default: the newest other one)"),
     from_run: str | None = typer.Option(None, "--from-run", help="renew the pairings of this run"),
     county: list[str] = typer.Option([], "--county", help="limit to these counties (6-digit codes); repeatable"),
-    max_changes: int | None = typer.Option(None, "--max-changes", min=0, help="at most N of last season's keepable pairings change (failing and leavers' pairings are always replaced)"),
+    max_changes: int | None = typer.Option(None, "--max-changes", min=0,
+                                           help="at most N of last season's keepable pairings change (failing and "
+                                                "leavers' pairings are always replaced)"),
     keep_grades: str = typer.Option("优秀,良好", "--keep-grades", help="grades whose pairings are kept where feasible"),
     time_limit: float = typer.Option(60.0, "--time-limit", min=1, help="solver time limit in seconds"),
     export: Path | None = typer.Option(None, "--export", help="write the name list (.xlsx, .csv or .json)"),

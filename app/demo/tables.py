@@ -15,7 +15,8 @@ INDUSTRIES: dict[str, str] = {
 
 MOUNTAIN_COUNTIES = {"341524", "341525"}  # 金寨县, 霍山县: 大别山区
 MOUNTAIN_TOWNSHIPS = {  # 大别山 townships outside 金寨/霍山
-    "341523101", "341523112", "341523113", "341523111", "341523114", "341523205", "341523108", "341523204",  # 舒城: 晓天 山七 河棚 五显 汤池 庐镇 南港 高峰
+    # 舒城: 晓天 山七 河棚 五显 汤池 庐镇 南港 高峰
+    "341523101", "341523112", "341523113", "341523111", "341523114", "341523205", "341523108", "341523204",
     "341503104", "341503105", "341503203", "341503201", "341503202",  # 裕安: 独山 石婆店 西河口 青山 石板冲
     "341502104",  # 金安: 毛坦厂
 }
@@ -49,7 +50,8 @@ TERRAIN_MIX: dict[str, Mix] = {
               "poultry": 3},
 }
 COUNTY_BOOST: dict[str, Mix] = {
-    "341524": {"edible_fungi": 1.4, "medicinal_herbs": 1.3, "rural_tourism": 1.4, "fruit": 1.5, "tea": 1.2},  # 金寨: 六安瓜片, 茯苓, 天堂寨, 猕猴桃
+    # 金寨: 六安瓜片, 茯苓, 天堂寨, 猕猴桃
+    "341524": {"edible_fungi": 1.4, "medicinal_herbs": 1.3, "rural_tourism": 1.4, "fruit": 1.5, "tea": 1.2},
     "341525": {"medicinal_herbs": 1.7, "tea": 1.3, "sericulture": 2.0, "forestry": 1.2},  # 霍山: 黄芽, 石斛
     "341522": {"grain": 1.2, "aquaculture": 1.3, "oil_crops": 1.2, "seeds_breeding": 1.5, "processing_storage": 1.3,
                "cattle_sheep": 1.2},  # 霍邱

@@ -40,7 +40,7 @@ def ids_by_code(session: Session, table: Table, codes: Iterable[str]) -> dict[st
     code_list = list(dict.fromkeys(codes))
     if session.get_bind().dialect.name == "postgresql":  # one array parameter instead of one per code
         codes_param = bindparam("codes", value=code_list, type_=ARRAY(String))
-        return {c: i for c, i in session.execute(select(table.c.code, table.c.id).where(table.c.code == any_(codes_param)))}
+        return dict(session.execute(select(table.c.code, table.c.id).where(table.c.code == any_(codes_param))).all())
     for part in chunks(code_list, MAX_PARAMS):
         out.update((c, i) for c, i in session.execute(select(table.c.code, table.c.id).where(table.c.code.in_(part))))
     return out

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from app.services.runs import names_of
 from models import Run, RunAssignment, RunUncovered
 
-PAIR_HEADERS = ["县区", "乡镇", "行政村", "区划代码", "特派员", "特派员编号", "派出单位", "专长", "匹配产业", "距离(km)", "是否延续"]
+PAIR_HEADERS = ["县区", "乡镇", "行政村", "区划代码", "特派员", "特派员编号", "派出单位", "专长", "匹配产业", "距离(km)",
+                "是否延续"]
 UNCOVERED_HEADERS = ["县区", "乡镇", "行政村", "区划代码", "缺口人数", "原因"]
 COUNTY_HEADERS = ["县区", "区划代码", "应覆盖村数", "已覆盖村数", "覆盖率", "重点村数", "重点村已覆盖"]
 

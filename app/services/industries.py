@@ -67,7 +67,7 @@ def valid_industry_codes(session: Session) -> list[str]:
 
 def industry_codes_by_id(session: Session) -> dict[int, str]:
     """Map every industry id to its code (the taxonomy is small: load it once per request)."""
-    return {i: c for i, c in session.execute(select(Industry.id, Industry.code))}
+    return dict(session.execute(select(Industry.id, Industry.code)).all())
 
 
 def resolve_industries(session: Session, *, refs: list[tuple[int | None, str, str]]) -> dict[str, int]:

@@ -59,7 +59,7 @@ def load_specialists(session: Session, *, counties: list[str] | None = None) -> 
         select(SpecialistExpertise.specialist_id, SpecialistExpertise.industry_id, SpecialistExpertise.proficiency)
     ):
         expertise[sid][industries[iid]] = prof
-    codes = {i: c for i, c in session.execute(select(Specialist.id, Specialist.code))}
+    codes = dict(session.execute(select(Specialist.id, Specialist.code)).all())
     members: dict[int, list[str]] = defaultdict(list)
     for team_id, member_id in session.execute(select(TeamMember.team_id, TeamMember.member_id)):
         members[team_id].append(codes[member_id])
@@ -116,7 +116,7 @@ def snapshot_names(session: Session, *, instance: MatchInstance) -> dict[str, An
         if code in specs:
             codes[code], orgs[code] = name, org or ""
     return {"codes": codes, "orgs": orgs, "expertise": {c: sorted(s.expertise) for c, s in specs.items()},
-            "industries": {c: n for c, n in session.execute(select(Industry.code, Industry.name_zh))}}
+            "industries": dict(session.execute(select(Industry.code, Industry.name_zh)).all())}
 
 
 def freeze_names(names: dict[str, Any]) -> bytes:

@@ -66,5 +66,5 @@ class Reaper(threading.Thread):
                 for run_id in reap_expired():
                     log.warning("re-queued run %s after its worker was lost", run_id)
                     self.enqueue(run_id)
-            except Exception:  # noqa: BLE001 - try again next round
+            except Exception:
                 log.exception("reaper round failed")

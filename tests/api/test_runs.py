@@ -8,7 +8,6 @@ from sqlalchemy import update
 
 from app.db import session_scope
 from models import RunSnapshot
-
 from tests.catalogue import load_small_catalogue, wait_final
 
 

@@ -88,7 +88,7 @@ def test_missing_column_unknown_column_and_bad_bytes(catalogue: Engine, tmp_path
     path.write_text("season,specialist,village,score\n2026,TP00001,341525100201,9\n", encoding="utf-8")
     result = run("records", "import", str(path))
     assert result.exit_code == 2 and "unknown column 'score'" in result.output
-    path.write_bytes("season,specialist,village\n2026,TP00001,341525100201\n".encode() + b"\xff\xfe\xff\n")
+    path.write_bytes(b"season,specialist,village\n2026,TP00001,341525100201\n" + b"\xff\xfe\xff\n")
     result = run("records", "import", str(path))
     assert result.exit_code == 2 and "neither UTF-8 nor GB18030" in result.output
     assert records() == []

@@ -76,7 +76,7 @@ def test_two_seasons_keep_good_replace_failing_cover_new(env: dict[str, str], tm
     second_run = newest_run("2027")
     second = pairs(second_run.id)
     with session_scope() as session:
-        active = {c: a for c, a in session.execute(select(Specialist.code, Specialist.active))}
+        active = dict(session.execute(select(Specialist.code, Specialist.active)).all())
     good_feasible = {p for p, g in grades.items() if g in ("优秀", "良好") and active[p[0]]}
     assert good_feasible <= second  # every good pairing still feasible is kept
     failing = {p for p, g in grades.items() if g == "不合格"}

@@ -62,7 +62,7 @@ def test_village_flags_follow_terrain(cat) -> None:  # type: ignore[no-untyped-d
     rural = [v for v in cat.villages if v["kind"] == "村委会"]
     mountain = [v for v in rural if v["code"][:6] in ("341524", "341525")]
     plain = [v for v in rural if v["code"][:6] in ("341522", "341504")]
-    share = lambda rows, f: sum(v[f] for v in rows) / len(rows)  # noqa: E731
+    share = lambda rows, f: sum(v[f] for v in rows) / len(rows)
     assert 0.12 < share(mountain, "poverty_alleviated") < 0.25
     assert share(plain, "poverty_alleviated") < share(mountain, "poverty_alleviated")
     three = Counter(v["code"][:6] for v in rural if v["three_areas"])
