@@ -1,5 +1,6 @@
 """One error base class with a status code, and the one handler that renders every error the same way."""
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -60,7 +61,7 @@ def row_error(row: int | None, field: str, message: str, **extra: Any) -> dict[s
     return out
 
 
-def errors_from_pydantic(raw: list[dict[str, Any]], *, skip: int = 1) -> list[dict[str, Any]]:
+def errors_from_pydantic(raw: Iterable[Mapping[str, Any]], *, skip: int = 1) -> list[dict[str, Any]]:
     """Turn pydantic error locations like ("body", 3, "needs", 0, "industry") into row/field entries."""
     out = []
     for err in raw:

@@ -149,7 +149,7 @@ def free_pair_mask(setup: Setup) -> np.ndarray:
     fits = (
         prep.days <= (prep.s_days - setup.days0)[prep.ps] + 1e-9
     )  # days left after locks
-    return (
+    return np.asarray(
         ~setup.fixed
         & ~setup.banned
         & fits

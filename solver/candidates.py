@@ -85,7 +85,7 @@ def member(sorted_keys: np.ndarray, query: np.ndarray) -> np.ndarray:
     if len(sorted_keys) == 0:
         return np.zeros(len(query), dtype=bool)
     pos = np.minimum(np.searchsorted(sorted_keys, query), len(sorted_keys) - 1)
-    return sorted_keys[pos] == query
+    return np.asarray(sorted_keys[pos] == query)
 
 
 def _codes(values: list[str | None], table: dict[str, int]) -> np.ndarray:
@@ -210,9 +210,9 @@ def expertise_ok(prep: Prepared, s: np.ndarray, v: np.ndarray) -> np.ndarray:
     if rule == "none":
         return np.ones(len(s), dtype=bool)
     if rule == "any":
-        return ((prep.prof[s] > 0) & (prep.need_w[v] > 0)).any(axis=1)
+        return np.asarray(((prep.prof[s] > 0) & (prep.need_w[v] > 0)).any(axis=1))
     prim = prep.v_primary[v]
-    return (prim >= 0) & (prep.prof[s, np.maximum(prim, 0)] > 0)
+    return np.asarray((prim >= 0) & (prep.prof[s, np.maximum(prim, 0)] > 0))
 
 
 def rule_masks(

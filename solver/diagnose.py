@@ -38,7 +38,7 @@ def uncovered(
         elig = order[starts[v] : starts[v + 1]]
         elig = elig[~is_assigned[elig]]
         reasons = (
-            _busy_reasons(setup, elig, v, load, locked_load, days_used, teams_used)
+            _busy_reasons(setup, elig, int(v), load, locked_load, days_used, teams_used)
             if len(elig)
             else _no_candidate_reasons(prep, int(v))
         )

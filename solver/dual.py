@@ -245,7 +245,7 @@ class _Master:
         else:
             res = linprog(cost, A_ub=a_ub, b_ub=self.rhs[nl:], A_eq=a_eq, b_eq=self.rhs[:nl], bounds=(0, None),
                           method="highs-ds")
-            solved = None if res.status != 0 else (res.x, np.asarray(res.eqlin.marginals),
+            solved = None if res.status != 0 else (np.asarray(res.x), np.asarray(res.eqlin.marginals),
                                                     np.asarray(res.ineqlin.marginals))
         if solved is None:
             return None

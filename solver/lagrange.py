@@ -96,12 +96,12 @@ def network_prices(net: Network, combined: np.ndarray, flow: np.ndarray, known: 
         net.n_nodes, net.tail[live], net.head[live], combined[live], flow[live], net.cap[live])
     vil = np.arange(net.village_arcs.start, net.village_arcs.stop)
     reduced = combined[vil] + d[net.tail[vil]] - d[net.head[vil]]
-    return np.maximum(0, -reduced).astype(np.int64)
+    return np.asarray(np.maximum(0, -reduced).astype(np.int64))
 
 
 def knapsack(q: list[int], d: list[float], k: int, budget: float) -> tuple[int, list[int]]:
     """Best subset of at most k items within the days budget (exact; Pareto front per count)."""
-    states: list[list[tuple[float, int, tuple[int, ...]]]] = [[(0.0, 0, ())]] + [[] for _ in range(k)]
+    states: list[list[tuple[float, int, tuple[int, ...]]]] = [[(0.0, 0, ())], *[[] for _ in range(k)]]
     for i in sorted(range(len(q)), key=lambda j: (-q[j], j)):
         if q[i] <= 0:
             break

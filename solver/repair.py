@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -141,7 +142,7 @@ def repair(
     p = prep.params
     m = cp_model.CpModel()
     x = {
-        int(i): m.NewBoolVar(
+        int(i): m.new_bool_var(
             f"x_{prep.spec_ids[prep.ps[i]]}_{prep.vil_ids[prep.pv[i]]}"
         )
         for i in free
@@ -161,18 +162,18 @@ def repair(
         v,
         idx,
     ) in by_v.items():  # village demand: at most the required number of specialists
-        m.Add(sum(x[i] for i in idx) <= max(0, int(prep.v_req[v] - f_vil[v])))
+        m.add(sum(x[i] for i in idx) <= max(0, int(prep.v_req[v] - f_vil[v])))
     _team_rule(m, setup, x, by_s, f_load)
     if p.max_changes is not None:  # keep enough of last season's pairs
         prev, total = previous_keys(prep)
         kept_fixed = int(np.isin(prev, fixed).sum())
-        m.Add(
+        m.add(
             sum(x[int(i)] for i in prev if int(i) in x)
             >= total - p.max_changes - kept_fixed
         )
     chosen = {int(i) for i in assigned}
     for i, var in x.items():
-        m.AddHint(var, i in chosen)
+        m.add_hint(var, i in chosen)
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = max(1, p.workers)
     solver.parameters.random_seed = p.seed
@@ -185,9 +186,9 @@ def repair(
         if (
             k < keep_levels
         ):  # level already at its proven bound: keep it, do not re-optimise
-            m.Add(expr <= _value(prep, x, names, assigned, loads))
+            m.add(expr <= _value(prep, x, names, assigned, loads))
             continue
-        m.Minimize(expr)
+        m.minimize(expr)
         left = deadline - time.perf_counter()
         if left <= 0.0 or (should_stop is not None and should_stop()):
             status_text.append(f"{'+'.join(names)}: no time")
@@ -198,22 +199,22 @@ def repair(
         solver.parameters.max_deterministic_time = share
         solver.parameters.max_time_in_seconds = max(0.1, left)
         label = "+".join(names)
-        status = solver.Solve(
-            m, _Ticker(lambda v, b, lv=label: report(lv, v, b), should_stop)
+        status = solver.solve(
+            m, _Ticker(partial(report, label), should_stop)
         )
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            status_text.append(f"{label}: {solver.StatusName(status)}")
+            status_text.append(f"{label}: {solver.status_name(status)}")
             break
-        value = round(solver.ObjectiveValue())
-        status_text.append(f"{label}: {solver.StatusName(status)}")
+        value = round(solver.objective_value)
+        status_text.append(f"{label}: {solver.status_name(status)}")
         best = np.array(
-            sorted(i for i, var in x.items() if solver.BooleanValue(var)),
+            sorted(i for i, var in x.items() if solver.boolean_value(var)),
             dtype=np.int64,
         )
-        m.ClearHints()
+        m.clear_hints()  # type: ignore[no-untyped-call]  # ortools leaves clear_hints unannotated
         for var in x.values():
-            m.AddHint(var, solver.BooleanValue(var))
-        m.Add(expr <= value)
+            m.add_hint(var, solver.boolean_value(var))
+        m.add(expr <= value)
     if best is None:
         return None, "; ".join(status_text)
     return np.sort(np.concatenate([fixed, best])), "; ".join(status_text)
@@ -231,14 +232,14 @@ def _capacity_and_days(
     loads: dict[int, cp_model.IntVar] = {}
     for s, idx in sorted(by_s.items()):
         cap = int(prep.s_cap[s]) if prep.s_ok[s] else 0
-        load = m.NewIntVar(
+        load = m.new_int_var(
             int(f_load[s]), max(int(f_load[s]), cap), f"load_{prep.spec_ids[s]}"
         )
-        m.Add(load == int(f_load[s]) + sum(x[i] for i in idx))
+        m.add(load == int(f_load[s]) + sum(x[i] for i in idx))
         loads[s] = load
         if np.isfinite(prep.s_days[s]):
             budget = int(np.floor((prep.s_days[s] - f_days[s]) * DAY_SCALE + 1e-6))
-            m.Add(
+            m.add(
                 sum(int(np.ceil(prep.days[i] * DAY_SCALE - 1e-6)) * x[i] for i in idx)
                 <= budget
             )
@@ -256,16 +257,16 @@ def _team_rule(
     for t, ms in sorted(setup.teams.items()):
         if t not in by_s and not any(mm in by_s for mm in ms):
             continue
-        used = m.NewBoolVar(f"team_{setup.prep.spec_ids[t]}")
+        used = m.new_bool_var(f"team_{setup.prep.spec_ids[t]}")
         if f_load[t] > 0:
-            m.Add(used == 1)
+            m.add(used == 1)
         if f_load[ms].sum() > 0:
-            m.Add(used == 0)
+            m.add(used == 0)
         for i in by_s.get(t, []):
-            m.AddImplication(x[i], used)
+            m.add_implication(x[i], used)
         for mm in ms:
             for i in by_s.get(mm, []):
-                m.AddImplication(x[i], used.Not())
+                m.add_implication(x[i], used.Not())
 
 
 def _level_expr(
@@ -274,10 +275,10 @@ def _level_expr(
     x: dict[int, cp_model.IntVar],
     loads: dict[int, cp_model.IntVar],
     names: list[str],
-) -> cp_model.LinearExpr:
+) -> cp_model.LinearExpr | int:
     # Integer cost (minimised) of one level over the free pairs, same units as the network.
     weights = prep.params.level_weights
-    terms: list[cp_model.LinearExpr] = []
+    terms: list[cp_model.LinearExpr | int] = []
     idx = np.array(sorted(x), dtype=np.int64)
     for n in names:
         w = float(weights.get(n, 1.0)) if len(names) > 1 else 1.0
@@ -287,8 +288,8 @@ def _level_expr(
                 table = np.cumsum(
                     [0] + [int(np.rint(w * (2 * j - 1))) for j in range(1, top + 1)]
                 ).tolist()
-                sq = m.NewIntVar(min(table), max(table), f"sq_{prep.spec_ids[s]}")
-                m.AddElement(load, table, sq)
+                sq = m.new_int_var(min(table), max(table), f"sq_{prep.spec_ids[s]}")
+                m.add_element(load, table, sq)
                 terms.append(sq)
             continue
         coef = _criterion(prep, idx, n)
@@ -300,12 +301,12 @@ def _level_expr(
 def _criterion(prep: Prepared, idx: np.ndarray, name: str) -> np.ndarray:
     # Per-pair cost of a non-balance criterion (coverage counts per assigned unit).
     if name == "coverage":
-        return -prep.v_weight[prep.pv[idx]].astype(np.float64)
+        return np.asarray(-prep.v_weight[prep.pv[idx]].astype(np.float64))
     if name == "match":
-        return -np.rint(prep.score[idx] * UNIT_SCALE["match"])
+        return np.asarray(-np.rint(prep.score[idx] * UNIT_SCALE["match"]))
     if name == "continuity":
-        return -prep.cont[idx].astype(np.float64)
-    return np.rint(prep.dist[idx] * UNIT_SCALE["travel"])
+        return np.asarray(-prep.cont[idx].astype(np.float64))
+    return np.asarray(np.rint(prep.dist[idx] * UNIT_SCALE["travel"]))
 
 
 def _value(

@@ -88,7 +88,8 @@ class Serial:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> typing.Self:
         kwargs: dict[str, Any] = {}
-        for name, hint in _fields(cls):
+        klass: type = cls  # mypy checks type[Self] against Hashable with the instance __hash__
+        for name, hint in _fields(klass):
             if name in data:
                 kwargs[name] = _load(hint, data[name])
         return cls(**kwargs)

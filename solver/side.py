@@ -82,7 +82,8 @@ class Guide:
     def pattern(self, s: int, answer: Answer | None = None) -> np.ndarray:
         """Prepared pair indices the specialist takes in the plan (by default) or in `answer`."""
         a, b = self.rel.starts[s], self.rel.starts[s + 1]
-        return self.rel.pairs[a:b][(answer or self.plan).chosen[a:b]]
+        pairs: np.ndarray = self.rel.pairs[a:b][(answer or self.plan).chosen[a:b]]
+        return pairs
 
 
 def make_guide(setup: Setup, net: Network, costs: list[np.ndarray], spec: list[list[str]],

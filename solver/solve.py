@@ -180,8 +180,8 @@ def solve(
                 t = time.perf_counter()
                 close = _within_gap(guide, setup, spec, assigned, bounds, proven, p.gap_limit)
                 if not close():  # the answer is in; a PDLP master goes on until the deadline or convergence
-                    rounds = p.bound_rounds * (WIDE_ROUNDS if guide.pricer.first_order else 1)
-                    guide.refine(deadline - max(FINISH_S, FINISH_SHARE * lex_time), rounds,
+                    n_rounds = p.bound_rounds * (WIDE_ROUNDS if guide.pricer.first_order else 1)
+                    guide.refine(deadline - max(FINISH_S, FINISH_SHARE * lex_time), n_rounds,
                                  lambda: (should_stop is not None and should_stop()) or close())
                 timings["lagrange_s"] += time.perf_counter() - t
                 if close():

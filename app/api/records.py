@@ -4,9 +4,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, status
 
-from app.api.common import paginate
+from app.api.common import Cursor, Limit, check_bulk_size, paginate
 from app.api.deps import SessionDep, SettingsDep
-from app.api.regions import Cursor, Limit, check_bulk_size
 from app.schemas.common import BulkResult, ListPage
 from app.schemas.records import ServiceRecordFilters, ServiceRecordIn, ServiceRecordOut
 from app.services import records as svc

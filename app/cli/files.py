@@ -114,7 +114,8 @@ def _read_json(text: str) -> Loaded:
     if not isinstance(items, list):
         raise BadInput([("file", None, "a JSON file must hold an array of objects")])
     where = [f"item {i + 1} (index {i})" for i in range(len(items))]
-    problems = [(where[i], None, "not a JSON object") for i, item in enumerate(items) if not isinstance(item, dict)]
+    problems: list[tuple[str, str | None, str]] = [
+        (where[i], None, "not a JSON object") for i, item in enumerate(items) if not isinstance(item, dict)]
     if problems:
         raise BadInput(problems)
     return Loaded(items, where, "json")
@@ -203,7 +204,8 @@ def _put(body: dict[str, Any], name: str, cell: str, columns: Columns) -> None:
 @lru_cache
 def _nullable(model: type[BaseModel], name: str) -> bool:
     try:
-        TypeAdapter(model.model_fields[name].annotation).validate_python(None)
+        # pydantic types FieldInfo.annotation as Optional, though a model's fields always have one
+        TypeAdapter(model.model_fields[name].annotation).validate_python(None)  # type: ignore[arg-type]
         return True
     except ValidationError:
         return False

@@ -17,6 +17,7 @@ Real: county, township and village codes, names and kinds, and township/county c
 import math
 import random
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,7 +62,7 @@ class Catalogue:
     specialists: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _pick(rng: random.Random, weighted: dict[Any, float] | tuple[tuple[Any, float], ...]) -> Any:
+def _pick(rng: random.Random, weighted: Mapping[Any, float] | tuple[tuple[Any, float], ...]) -> Any:
     items = list(weighted.items()) if isinstance(weighted, dict) else list(weighted)
     return rng.choices([k for k, _ in items], weights=[w for _, w in items])[0]
 
@@ -222,7 +223,7 @@ def generate_specialists(rng: random.Random, villages: list[dict[str, Any]], *,
         townships_of[v["code"][:6]][v["township_code"]] += 1
     county_weight = {c: sum(need[c].values()) for c in counties}
     supply_mix = {c: {k: v * SUPPLY_FACTOR.get(k, 1.0) for k, v in need[c].items()} for c in counties}
-    city_mix: Mix = Counter()
+    city_mix: Mix = Counter()  # type: ignore[assignment]  # a Counter of float weights; typeshed types Counter values as int
     for c in counties:
         city_mix.update(supply_mix[c])
     mountain_share = {c: 0.35 if c in MOUNTAIN_COUNTIES else 0.2 if c == SHUCHENG else 0.05 for c in counties}

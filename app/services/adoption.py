@@ -64,6 +64,7 @@ def seasons_overview(session: Session, *, season: str | None = None) -> list[dic
     runs: Counter[str] = Counter()
     finished: Counter[str] = Counter()
     for s, state, n in session.execute(stmt):
+        assert s is not None  # the query keeps runs with a season only
         runs[s] += n
         finished[s] += n if state in FINISHED else 0
     adoptions = {a.season: a for a in session.scalars(select(SeasonAdoption))}

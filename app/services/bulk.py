@@ -3,7 +3,7 @@
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import String, Table, any_, bindparam, select
+from sqlalchemy import ColumnElement, String, Table, any_, bindparam, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -62,7 +62,7 @@ def upsert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> t
     # One statement executed with many parameter sets: compiled once, batched by the driver (a multi-row
     # VALUES clause would compile one bind parameter per cell, which dominates the time of large batches).
     stmt = insert(table)
-    update = {c: stmt.excluded[c] for c in cols if c not in ("code", "created_at", "version")}
+    update: dict[str, ColumnElement[Any]] = {c: stmt.excluded[c] for c in cols if c not in ("code", "created_at", "version")}
     update["version"] = table.c.version + 1
     session.execute(stmt.on_conflict_do_update(index_elements=["code"], set_=update), rows)
     return len(rows) - existing, existing

@@ -31,7 +31,7 @@ def get_record(session: Session, *, season: str, specialist: str, village: str) 
     return record
 
 
-def list_records_query(*, filters: ServiceRecordFilters) -> Select[tuple[ServiceRecord]]:
+def list_records_query(*, filters: ServiceRecordFilters) -> Select[ServiceRecord]:
     """Records matching every given filter (paged by the caller)."""
     stmt = select(ServiceRecord)
     for column, value in ((ServiceRecord.season, filters.season), (ServiceRecord.specialist_code, filters.specialist),

@@ -17,7 +17,7 @@ def get_county(session: Session, *, code: str) -> County:
     return county
 
 
-def list_counties_query() -> Select[tuple[County]]:
+def list_counties_query() -> Select[County]:
     """All counties (paged by the caller)."""
     return select(County)
 
@@ -73,7 +73,7 @@ def get_township(session: Session, *, code: str) -> Township:
     return township
 
 
-def list_townships_query(*, county: str | None) -> Select[tuple[Township]]:
+def list_townships_query(*, county: str | None) -> Select[Township]:
     """Townships, optionally of one county."""
     stmt = select(Township)
     if county:

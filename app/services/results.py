@@ -67,7 +67,7 @@ def summarise(instance: MatchInstance, solution: MatchSolution, *, villages: dic
 
 
 def assignments_query(*, run_id: str, county: str | None, township: str | None, village: str | None,
-                      specialist: str | None) -> Select[tuple[RunAssignment]]:
+                      specialist: str | None) -> Select[RunAssignment]:
     """A run's pairings, filtered."""
     stmt = select(RunAssignment).where(RunAssignment.run_id == run_id)
     if county:
@@ -81,7 +81,7 @@ def assignments_query(*, run_id: str, county: str | None, township: str | None, 
     return stmt
 
 
-def uncovered_query(*, run_id: str, county: str | None) -> Select[tuple[RunUncovered]]:
+def uncovered_query(*, run_id: str, county: str | None) -> Select[RunUncovered]:
     """A run's uncovered villages."""
     stmt = select(RunUncovered).where(RunUncovered.run_id == run_id)
     if county:

@@ -132,7 +132,7 @@ def get_run(session: Session, *, run_id: str) -> Run:
 
 
 def list_runs_query(*, state: str | None, season: str | None, created_after: datetime | None,
-                    created_before: datetime | None) -> Select[tuple[Run]]:
+                    created_before: datetime | None) -> Select[Run]:
     """Runs filtered by state, season and submission time."""
     stmt = select(Run)
     if state:

@@ -8,7 +8,7 @@ and ungraded ones are preferred through the continuity level; failing pairings a
 specialists who left or were deactivated are released.
 """
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -45,7 +45,7 @@ def season_run(session: Session, *, season: str) -> Run:
                          .order_by(Run.finished_at.desc()).limit(1))
     if run is None:
         known = sorted({s for (s,) in session.execute(select(Run.season).where(
-            Run.state.in_(("optimal", "feasible")), Run.season.is_not(None))).all()})
+            Run.state.in_(("optimal", "feasible")), Run.season.is_not(None))).all() if s is not None})
         raise NotFound(f"unknown season {season!r}: no finished run has it (seasons with runs: "
                        f"{', '.join(known) or 'none'})")
     return run
@@ -100,7 +100,7 @@ def plan_renewal(session: Session, *, season: str, from_season: str | None, from
         select(RunAssignment.specialist_code, RunAssignment.village_code).where(RunAssignment.run_id == base.id)))
     plan = RenewalPlan(body=RunCreate(), base_run=base.id)
     load: Counter[str] = Counter()
-    days_used: Counter[str] = Counter()
+    days_used: defaultdict[str, float] = defaultdict(float)
     rules = MatchParams()  # the distance and travel-day model the solver uses
     previous, forbidden = [], []
     order = sorted(pairs, key=lambda p: -GRADE_ORDER.index(grades[p]) if grades.get(p) in GRADE_ORDER else 1)
@@ -115,7 +115,7 @@ def plan_renewal(session: Session, *, season: str, from_season: str | None, from
                 forbidden.append(PairRef(specialist=s_id, village=v_id))
             continue
         assert spec is not None
-        previous.append(PreviousPairIn(specialist=s_id, village=v_id, grade=grade))
+        previous.append(PreviousPairIn.model_validate({"specialist": s_id, "village": v_id, "grade": grade}))
         primary = village.primary_industry()
         km, days = pair_days(spec, village, rules)
         keep = (grade in keep_grades and (primary is None or primary in spec.expertise)

@@ -38,9 +38,9 @@ def get_specialist(session: Session, *, code: str) -> Specialist:
     return specialist
 
 
-def list_specialists_query(session: Session, *, filters: SpecialistFilters) -> Select[tuple[Specialist]]:
+def list_specialists_query(session: Session, *, filters: SpecialistFilters) -> Select[Specialist]:
     """Specialists matching every given filter (paged by the caller); an unknown industry is a 422."""
-    stmt: Select[tuple[Specialist]] = select(Specialist)
+    stmt: Select[Specialist] = select(Specialist)
     equal: dict[str, Any] = {"home_county_code": filters.county, "kind": filters.kind, "active": filters.active,
                              "grade": filters.grade, "org_type": filters.org_type,
                              "three_areas_programme": filters.three_areas_programme}

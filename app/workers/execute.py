@@ -17,9 +17,9 @@ import threading
 import time
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import CursorResult, and_, or_, select, update
 
 from app.db import session_scope
 from app.services.results import store_solution
@@ -51,7 +51,7 @@ def claim(run_id: str, worker: str) -> bool:
                     lease_expires_at=now + timedelta(seconds=settings.lease_seconds),
                     progress={"phase": "starting", "elapsed_s": 0.0, "updated_at": now.isoformat()})
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return cast("CursorResult[Any]", result).rowcount == 1  # Session.execute is typed Result; an UPDATE gives a CursorResult
 
 
 class Heartbeat:

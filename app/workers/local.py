@@ -41,8 +41,8 @@ class LocalRunner:
             if self.pool is None:
                 ctx = multiprocessing.get_context("spawn")
                 self.pool = ctx.Pool(self.max_workers, initializer=_child_init)
-            self.pool.apply_async(_child_execute, (run_id,), error_callback=lambda exc, rid=run_id: log.error(
-                "run %s: worker process raised %r", rid, exc))
+            self.pool.apply_async(_child_execute, (run_id,), error_callback=lambda exc: log.error(
+                "run %s: worker process raised %r", run_id, exc))
 
     def start(self) -> None:
         """Pick up runs left queued by an earlier process, then keep reaping lost ones."""
