@@ -308,6 +308,19 @@ def _keep_previous(setup: Setup, members: dict[str, tuple[str, ...]], spec: list
     return assigned, viol
 
 
+def settled(setup: Setup, members: dict[str, tuple[str, ...]], spec: list[list[str]], names: list[str],
+            relaxed: np.ndarray, viol: Violations) -> tuple[np.ndarray, str, Violations, restrictions.Restrictions]:
+    """One cheap re-solve when time is short: every specialist who keeps the rules keeps its pairs, the
+    violators' villages are re-placed under safe days cuts (the network holds only villages with demand left)."""
+    r = restrictions.empty(setup)
+    r.violators.update(viol.days)
+    for t in viol.teams:
+        r.violators.update([t, *setup.teams[t]])
+    _settle(setup, members, r, relaxed, viol)
+    _, assigned, left = _resolve(setup, members, spec, names, r)
+    return assigned, "; ".join(r.notes), left, r
+
+
 def _settle(setup: Setup, members: dict[str, tuple[str, ...]], r: restrictions.Restrictions,
             assigned: np.ndarray, viol: Violations) -> None:
     # Last round: keep the pairs of every specialist that kept the rules, re-place the rest under safe days cuts.

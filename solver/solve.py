@@ -34,6 +34,7 @@ from solver.side import (
     make_guide,
     restricted_rounds,
     safe_answer_first,
+    settled,
     tighten,
 )
 
@@ -127,13 +128,29 @@ def solve(
     viol = find_violations(setup, relaxed)
     if viol.any():
         guide: Guide | None = None
-        answer_first, lex_time = False, 0.0
+        answer_first = False
+        lex_time = sum(lex.timings.values()) + timings["network_build_s"]
         if should_stop is not None and should_stop():  # stopped already: no more solves, drop pairs until the rules hold
             assigned = _greedy_drop(setup, relaxed)
             method += "; network optimum breaks side rules; stopped before the re-solves, so pairs were dropped until they hold"
+        elif p.max_changes is None and not _resolve_fits(deadline, lex_time):  # a full re-solve would overrun the limit
+            t = time.perf_counter()
+            assigned, note, viol, _ = settled(setup, members, spec, names, relaxed, viol)
+            timings["restricted_s"] = time.perf_counter() - t
+            method += ("; network optimum breaks side rules; the time left did not fit a full re-solve, so the "
+                       f"violators' villages were re-placed around everyone else's pairs ({note}); bounds: network relaxation")
+            if viol.any():
+                assigned = _greedy_drop(setup, assigned)
+                method += "; remaining violations removed by dropping pairs"
+            finish = deadline - max(FINISH_S, FINISH_SHARE * lex_time)
+            if p.bound_time_s > 0 and time.perf_counter() + 0.5 * lex_time < finish:  # the time left tightens the bound
+                t = time.perf_counter()
+                guide = make_guide(setup, net, costs, spec, lex, refine_until=finish, rounds=p.bound_rounds,
+                                   should_stop=should_stop,
+                                   on_bound=lambda j, b: report("bound", names[j], None, _natural(names[j], b + held[names[j]])))
+                timings["lagrange_s"] = time.perf_counter() - t
         else:
             t = time.perf_counter()
-            lex_time = sum(lex.timings.values()) + timings["network_build_s"]
             answer_first = safe_answer_first(p.max_changes, deadline, lex_time)  # then the bound also gets the time left after
             guide = make_guide(setup, net, costs, spec, lex, refine_until=_refine_deadline(p, deadline, lex_time),
                                rounds=min(p.bound_rounds, PLAN_ROUNDS_FIRST) if answer_first else p.bound_rounds,
@@ -306,6 +323,11 @@ def _within_gap(guide: Guide, setup: Setup, spec: list[list[str]], assigned: np.
         return first is None or (first.gap is not None and first.gap <= limit)
 
     return close
+
+
+def _resolve_fits(deadline: float, lex_time: float) -> bool:
+    # Whether a full network re-solve (about one first solve's time) and the report fit before the deadline.
+    return time.perf_counter() + lex_time + max(FINISH_S, FINISH_SHARE * lex_time) <= deadline
 
 
 def _refine_deadline(p: MatchParams, deadline: float, lex_time: float) -> float:
