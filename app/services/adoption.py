@@ -58,25 +58,23 @@ def adoption_out(adoption: SeasonAdoption, replaced: str | None = None) -> dict[
 
 def seasons_overview(session: Session, *, season: str | None = None) -> list[dict[str, Any]]:
     """Every season with runs (or just `season`): run counts, adoption and the run holding its pairings."""
-    stmt = select(Run.season, Run.state, func.count()).where(Run.season.is_not(None)).group_by(Run.season, Run.state)
-    if season is not None:
-        stmt = stmt.where(Run.season == season)
+    scope = Run.season.is_not(None) if season is None else Run.season == season
     runs: Counter[str] = Counter()
     finished: Counter[str] = Counter()
-    for s, state, n in session.execute(stmt):
-        assert s is not None  # the query keeps runs with a season only
+    for s, state, n in session.execute(select(Run.season, Run.state, func.count()).where(scope)
+                                       .group_by(Run.season, Run.state)):
+        assert s is not None  # the scope filters out runs without a season
         runs[s] += n
         finished[s] += n if state in FINISHED else 0
-    adoptions = {a.season: a for a in session.scalars(select(SeasonAdoption))}
-    out = []
-    for s in sorted(runs, reverse=True):
-        newest = session.scalar(select(Run).where(Run.season == s, Run.state.in_(FINISHED))
-                                .order_by(Run.finished_at.desc(), Run.id).limit(1))
-        adoption = adoptions.get(s)
-        pairing = session.get(Run, adoption.run_id) if adoption is not None else newest
-        out.append({"season": s, "runs": runs[s], "finished": finished[s],
-                    "newest_run": newest.id if newest is not None else None,
-                    "adoption": adoption_out(adoption) if adoption is not None else None,
-                    "pairing_run": pairing.id if pairing is not None else None,
-                    "coverage": (pairing.result or {}).get("coverage") if pairing is not None else None})
-    return out
+    rank = func.row_number().over(partition_by=Run.season, order_by=(Run.finished_at.desc(), Run.id)).label("rank")
+    ranked = select(Run.season, Run.id, rank).where(scope, Run.state.in_(FINISHED)).subquery()
+    newest: dict[str, str] = dict(session.execute(select(ranked.c.season, ranked.c.id).where(ranked.c.rank == 1)).all())
+    adoptions = {a.season: a for a in session.scalars(select(SeasonAdoption).where(SeasonAdoption.season.in_(runs)))}
+    pairing = {s: adoptions[s].run_id if s in adoptions else newest.get(s) for s in runs}
+    held = [r for r in pairing.values() if r]
+    results: dict[str, dict[str, Any] | None] = dict(
+        session.execute(select(Run.id, Run.result).where(Run.id.in_(held))).all())
+    return [{"season": s, "runs": runs[s], "finished": finished[s], "newest_run": newest.get(s),
+             "adoption": adoption_out(adoptions[s]) if s in adoptions else None, "pairing_run": pairing[s],
+             "coverage": (results.get(pairing[s] or "") or {}).get("coverage")}
+            for s in sorted(runs, reverse=True)]
