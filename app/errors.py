@@ -1,11 +1,14 @@
-"""One error base class with a status code, and the one handler that renders every error the same way."""
+"""One error base class with a status code, and the handlers that render every error the same way."""
 
 from collections.abc import Iterable, Mapping
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
 class JieduiError(Exception):
@@ -86,7 +89,23 @@ async def _handle_validation(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(err.to_dict(), status_code=err.status_code)
 
 
+async def _handle_http(_: Request, exc: Exception) -> JSONResponse:
+    # The framework's own errors (unknown path, wrong method, multipart limits) in the same envelope.
+    assert isinstance(exc, StarletteHTTPException)
+    err = JieduiError(str(exc.detail))
+    err.status_code, err.code = exc.status_code, HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_")
+    return JSONResponse(err.to_dict(), status_code=exc.status_code, headers=exc.headers)
+
+
+async def _handle_integrity(_: Request, exc: Exception) -> JSONResponse:
+    # Two requests raced to create the same key (or a row vanished under a write): nothing was written.
+    err = Conflict("the request conflicts with a concurrent change to the same record; nothing was written, retry it")
+    return JSONResponse(err.to_dict(), status_code=err.status_code)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers on the app."""
     app.add_exception_handler(JieduiError, _handle_jiedui)
     app.add_exception_handler(RequestValidationError, _handle_validation)
+    app.add_exception_handler(StarletteHTTPException, _handle_http)
+    app.add_exception_handler(IntegrityError, _handle_integrity)

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, HttpUrl, field_validator
 
 from app.schemas.common import CountyCode, Strict, VillageCode
+from app.schemas.records import Season
 
 Grade = Literal["优秀", "良好", "合格", "不合格"]
 LEVELS = ("coverage", "match", "continuity", "travel", "balance")
@@ -39,12 +40,13 @@ class Rules(Strict):
 
 
 class RunCreate(Strict):
-    season: Annotated[str, Field(min_length=1, max_length=32)] | None = None
+    season: Season | None = Field(default=None, description='e.g. "2026" or "2026H1" (no "/": it sits in /seasons/{season})')
     counties: list[CountyCode] = Field(default_factory=list, description="empty = every county")
     specialists: Literal["all", "in_scope"] = "all"
     rules: Rules = Field(default_factory=Rules)
     levels: list[str] = Field(default_factory=lambda: list(LEVELS))
-    level_weights: dict[str, float] = Field(default_factory=dict)
+    level_weights: dict[str, Annotated[float, Field(gt=0, le=1_000_000, allow_inf_nan=False)]] = Field(
+        default_factory=dict, description="weights of criteria joined in one level, e.g. {\"travel\": 2}")
     time_limit_s: Annotated[float, Field(gt=0, le=3600)] = 60.0
     gap_limit: Annotated[float, Field(ge=0, le=1)] = 0.0
     workers: Annotated[int, Field(ge=1, le=16)] = 2
@@ -59,6 +61,14 @@ class RunCreate(Strict):
     overrides: list[OverrideIn] = Field(default_factory=list)
     restrict_to_overrides: bool = False
     callback_url: HttpUrl | None = None
+
+    @field_validator("level_weights")
+    @classmethod
+    def _known_weights(cls, value: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(k for k in value if k not in LEVELS)
+        if unknown:
+            raise ValueError(f"unknown level(s) {unknown}; valid: {', '.join(LEVELS)}")
+        return value
 
     @field_validator("levels")
     @classmethod

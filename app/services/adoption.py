@@ -4,6 +4,8 @@ from collections import Counter
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from app.errors import InvalidInput, NotFound, row_error
@@ -24,16 +26,15 @@ def adopt_run(session: Session, *, season: str, run_id: str, note: str | None) -
     if run.state not in FINISHED:
         raise InvalidInput(f"run {run_id} is {run.state}; only a run that ended optimal or feasible can be adopted",
                            errors=[row_error(None, "run_id", run.state)])
-    adoption = session.get(SeasonAdoption, season)
-    replaced = None
-    if adoption is None:
-        adoption = SeasonAdoption(season=season, run_id=run_id, adopted_at=utcnow(), note=note)
-        session.add(adoption)
-    else:
-        replaced = adoption.run_id if adoption.run_id != run_id else None
-        adoption.run_id, adoption.adopted_at, adoption.note = run_id, utcnow(), note
-    session.flush()
-    return adoption, replaced
+    before = session.scalar(select(SeasonAdoption.run_id).where(SeasonAdoption.season == season))
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(SeasonAdoption).values(season=season, run_id=run_id, adopted_at=utcnow(), note=note)
+    # One statement, so two first adoptions of a season at once do not collide: the later one replaces.
+    session.execute(stmt.on_conflict_do_update(index_elements=["season"], set_={
+        "run_id": stmt.excluded.run_id, "adopted_at": stmt.excluded.adopted_at, "note": stmt.excluded.note}))
+    adoption = session.get(SeasonAdoption, season, populate_existing=True)
+    assert adoption is not None
+    return adoption, before if before not in (None, run_id) else None
 
 
 def get_adoption(session: Session, *, season: str) -> SeasonAdoption:

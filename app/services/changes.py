@@ -31,11 +31,10 @@ def _drop_reason(pair: tuple[str, str], *, grades: dict[tuple[str, str], str | N
     return "better match"
 
 
-def change_names(session: Session, *, run: Run) -> dict[str, str]:
+def change_names(session: Session, *, run: Run) -> dict[str, Any]:
     """Display names for a change report: as frozen with the renewed run's input, then with this run's."""
     base = session.get(Run, (run.params or {}).get("renews") or (run.params or {}).get("previous_run") or "")
-    codes: dict[str, str] = names_of(session, runs=[r for r in (base, run) if r is not None])["codes"]
-    return codes
+    return names_of(session, runs=[r for r in (base, run) if r is not None])
 
 
 def change_report(session: Session, *, run: Run) -> dict[str, Any]:
@@ -76,35 +75,37 @@ def change_report(session: Session, *, run: Run) -> dict[str, Any]:
     }
 
 
-def report_xlsx(report: dict[str, Any], names: dict[str, str]) -> bytes:
+def report_xlsx(report: dict[str, Any], names: dict[str, Any]) -> bytes:
     """The report as a workbook: one sheet of changes, one of county totals."""
+    place, person = names["places"].get, names["specialists"].get
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("变动明细")
     ws.append(["类别", "县区", "行政村", "区划代码", "原特派员", "新特派员", "原因"])
     for r in report["changes"]:
-        ws.append([KIND_ZH[r["kind"]], names.get(r["village"][:6], r["village"][:6]), names.get(r["village"], ""),
-                   r["village"], names.get(r["from"], r["from"]), names.get(r["to"], r["to"]),
+        ws.append([KIND_ZH[r["kind"]], place(r["village"][:6], r["village"][:6]), place(r["village"], ""),
+                   r["village"], person(r["from"], r["from"]), person(r["to"], r["to"]),
                    REASONS_ZH.get(r["reason"], r["reason"])])
     totals = wb.create_sheet("分县汇总")
     totals.append(["县区", "区划代码", "保留", "调整", "新增", "取消"])
     for c in report["by_county"]:
-        totals.append([names.get(c["county"], c["county"]), c["county"], c["kept"], c["moved"], c["new"], c["dropped"]])
+        totals.append([place(c["county"], c["county"]), c["county"], c["kept"], c["moved"], c["new"], c["dropped"]])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
 
 
-def report_html(report: dict[str, Any], names: dict[str, str]) -> str:
+def report_html(report: dict[str, Any], names: dict[str, Any]) -> str:
     """The report as a printable HTML page (A4, tables repeat their header on every page)."""
     e = html.escape
+    place, person = names["places"].get, names["specialists"].get
     counts = report["counts"]
     county_rows = "".join(
-        f"<tr><td>{e(names.get(c['county'], c['county']))}</td><td>{c['kept']}</td><td>{c['moved']}</td>"
+        f"<tr><td>{e(place(c['county'], c['county']))}</td><td>{c['kept']}</td><td>{c['moved']}</td>"
         f"<td>{c['new']}</td><td>{c['dropped']}</td></tr>" for c in report["by_county"])
     change_rows = "".join(
-        f"<tr><td>{KIND_ZH[r['kind']]}</td><td>{e(names.get(r['village'][:6], ''))}</td>"
-        f"<td>{e(names.get(r['village'], r['village']))}</td><td>{r['village']}</td>"
-        f"<td>{e(names.get(r['from'], r['from']))}</td><td>{e(names.get(r['to'], r['to']))}</td>"
+        f"<tr><td>{KIND_ZH[r['kind']]}</td><td>{e(place(r['village'][:6], ''))}</td>"
+        f"<td>{e(place(r['village'], r['village']))}</td><td>{r['village']}</td>"
+        f"<td>{e(person(r['from'], r['from']))}</td><td>{e(person(r['to'], r['to']))}</td>"
         f"<td>{e(REASONS_ZH.get(r['reason'], r['reason']))}</td></tr>"
         for r in report["changes"] if r["kind"] != "kept")
     return f"""<!doctype html>

@@ -21,10 +21,10 @@ COUNTY_HEADERS = ["县区", "区划代码", "应覆盖村数", "已覆盖村数"
 def _names(session: Session, run: Run) -> dict[str, Any]:
     """Display names as frozen with the run's input (codes stand in for anything unnamed)."""
     frozen = names_of(session, runs=[run])
-    codes, industries = frozen["codes"], frozen["industries"]
+    places, people, industries = frozen["places"], frozen["specialists"], frozen["industries"]
     return {
-        "county": codes, "township": codes, "village": codes, "industry": industries,
-        "specialist": {c: (codes.get(c, c), org) for c, org in frozen["orgs"].items()},
+        "county": places, "township": places, "village": places, "industry": industries,
+        "specialist": {c: (people.get(c, c), org) for c, org in frozen["orgs"].items()},
         "expertise": {c: [industries.get(i, i) for i in e] for c, e in frozen["expertise"].items()},
     }
 

@@ -70,10 +70,15 @@ def _check_references(body: RunCreate, table: PairTable | None, *, specialists: 
                 errors.append(row_error(i, f"{field}.specialist", f"specialist {pair.specialist} is not in the run's scope"))
             if pair.village not in villages:
                 errors.append(row_error(i, f"{field}.village", f"village {pair.village} is not in the run's scope"))
+    locked = {(p.specialist, p.village) for p in body.locked}
+    errors += [row_error(i, "forbidden", f"specialist {p.specialist} and village {p.village} are also locked")
+               for i, p in enumerate(body.forbidden) if (p.specialist, p.village) in locked]
     if table is not None:
         errors += unknown_in_table(table, specialists=specialists, villages=villages)
     if errors:
-        raise InvalidInput(f"{len(errors)} pair(s) name unknown specialists or villages", errors=errors[:1000])
+        first = errors[0]
+        raise InvalidInput(f"{len(errors)} pair(s) refused; first: {first['field']} row {first['row']}: {first['message']}",
+                           errors=errors[:1000])
 
 
 def submit_run(session: Session, *, body: RunCreate, table: PairTable | None = None,
@@ -170,7 +175,7 @@ def snapshot_of(session: Session, *, run: Run) -> RunSnapshot:
 def names_of(session: Session, *, runs: list[Run]) -> dict[str, Any]:
     """Display names as frozen with the runs' input (later runs' names win); runs submitted before names were
     frozen get today's catalogue names for what their snapshot holds."""
-    out: dict[str, Any] = {"codes": {}, "orgs": {}, "expertise": {}, "industries": {}}
+    out: dict[str, Any] = {"places": {}, "specialists": {}, "orgs": {}, "expertise": {}, "industries": {}}
     for run in runs:
         snap = snapshot_of(session, run=run)
         names = thaw_names(snap.names) if snap.names else snapshot_names(session, instance=thaw(snap.data))

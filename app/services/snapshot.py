@@ -103,19 +103,22 @@ def thaw(data: bytes) -> MatchInstance:
 
 
 def snapshot_names(session: Session, *, instance: MatchInstance) -> dict[str, Any]:
-    """Display names of everything the instance names: `codes` (county, township, village and specialist code to
-    name), `orgs` and `expertise` (industry codes) per specialist, and `industries` (code to Chinese name)."""
+    """Display names of everything the instance names, by kind (a specialist's code may look like a region's):
+    `places` (county, township and village code to name; their lengths differ), `specialists` (code to name),
+    `orgs` and `expertise` (industry codes) per specialist, and `industries` (code to Chinese name)."""
     villages = {v.id for v in instance.villages}
     counties, townships = {v.county for v in instance.villages}, {v.township for v in instance.villages}
     specs = {s.id: s for s in instance.specialists}
-    codes: dict[str, str] = {}
+    places: dict[str, str] = {}
     for table, wanted in ((County, counties), (Township, townships), (Village, villages)):
-        codes.update({c: n for c, n in session.execute(select(table.code, table.name)) if c in wanted})
+        places.update({c: n for c, n in session.execute(select(table.code, table.name)) if c in wanted})
+    people: dict[str, str] = {}
     orgs: dict[str, str] = {}
     for code, name, org in session.execute(select(Specialist.code, Specialist.name, Specialist.org_name)):
         if code in specs:
-            codes[code], orgs[code] = name, org or ""
-    return {"codes": codes, "orgs": orgs, "expertise": {c: sorted(s.expertise) for c, s in specs.items()},
+            people[code], orgs[code] = name, org or ""
+    return {"places": places, "specialists": people, "orgs": orgs,
+            "expertise": {c: sorted(s.expertise) for c, s in specs.items()},
             "industries": dict(session.execute(select(Industry.code, Industry.name_zh)).all())}
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import update
 
 from app.db import session_scope
 from models import RunSnapshot
-from tests.catalogue import load_small_catalogue, wait_final
+from tests.catalogue import load_small_catalogue, specialist, wait_final
 
 
 def test_submit_runs_to_optimal_with_explanations(client: TestClient) -> None:
@@ -150,3 +150,32 @@ def test_a_run_from_before_names_were_frozen_exports_todays_names(client: TestCl
     client.patch("/api/v1/villages/341525100201", json={"name": "新甲村"})
     rows = client.get(f"/api/v1/runs/{run['id']}/export", params={"format": "json"}).json()["pairings"]
     assert "新甲村" in {p["行政村"] for p in rows} and all(p["特派员"] != p["特派员编号"] for p in rows)
+
+
+def test_a_specialist_code_that_looks_like_a_region_code_does_not_rename_the_region(client: TestClient) -> None:
+    load_small_catalogue(client)
+    for code, name in (("341525", "孙果"), ("341525100202", "周某")):
+        r = client.post("/api/v1/specialists", json=specialist(code, name, {"tea": 3}))
+        assert r.status_code == 201, r.text
+    run = wait_final(client, client.post("/api/v1/runs", json={}).json()["id"])
+    body = client.get(f"/api/v1/runs/{run['id']}/export", params={"format": "json"}).json()
+    assert {p["县区"] for p in body["pairings"]} == {"霍山县"} and body["counties"][0]["县区"] == "霍山县"
+    assert {p["行政村"] for p in body["pairings"] if p["区划代码"] == "341525100202"} == {"乙村"}
+    assert {p["特派员"] for p in body["pairings"] if p["特派员编号"] in ("341525", "341525100202")} <= {"孙果", "周某"}
+
+
+def test_bad_run_parameters_are_refused_naming_the_field_and_nothing_is_queued(client: TestClient) -> None:
+    load_small_catalogue(client)
+    pair = {"specialist": "TP00001", "village": "341525100201"}
+    cases = [({"season": "2026/H1"}, "season"), ({"level_weights": {"travle": 2}}, "level_weights"),
+             ({"level_weights": {"travel": -1}}, "level_weights.travel"),
+             ({"level_weights": {"travel": 1e300}}, "level_weights.travel"),
+             ({"locked": [pair], "forbidden": [pair]}, "forbidden")]
+    for body, field in cases:
+        r = client.post("/api/v1/runs", json=body)
+        assert r.status_code == 422, (body, r.text)
+        assert r.json()["error"]["errors"][0]["field"] == field, (body, r.json())
+    assert client.get("/api/v1/runs").json()["items"] == []
+    run = client.post("/api/v1/runs", json={"season": " 2026 "}).json()
+    assert run["season"] == "2026"
+    wait_final(client, run["id"])

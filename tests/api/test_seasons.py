@@ -1,5 +1,7 @@
 """Seasons over HTTP: adopting a finished run as a season's pairings, replacing and withdrawing it."""
 
+import threading
+
 from fastapi.testclient import TestClient
 
 from tests.catalogue import load_small_catalogue, wait_final
@@ -67,3 +69,31 @@ def test_seasons_list_newest_first_and_unknown_season_is_404(client: TestClient)
     assert client.get("/api/v1/seasons/1999").status_code == 404
     bad = client.put("/api/v1/seasons/2026/adoption", json={"run_id": "x", "extra": 1})
     assert bad.status_code == 422
+
+
+def test_two_first_adoptions_at_once_both_succeed_and_one_holds(client: TestClient) -> None:
+    load_small_catalogue(client)
+    runs = [finished_run(client, "2026", 1), finished_run(client, "2026", 2)]
+    for _ in range(6):
+        client.delete("/api/v1/seasons/2026/adoption")
+        start = threading.Barrier(2)
+
+        def adopt(run_id: str, out: list[int]) -> None:
+            start.wait()
+            out.append(client.put("/api/v1/seasons/2026/adoption", json={"run_id": run_id}).status_code)
+
+        codes: list[int] = []
+        threads = [threading.Thread(target=adopt, args=(r, codes)) for r in runs]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert codes == [200, 200]
+        assert client.get("/api/v1/seasons/2026/adoption").json()["run_id"] in runs
+
+
+def test_framework_errors_use_the_error_envelope(client: TestClient) -> None:
+    r = client.post("/api/v1/seasons")
+    assert r.status_code == 405 and r.json()["error"]["code"] == "method_not_allowed"
+    r = client.get("/api/v1/no-such-thing")
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
