@@ -35,18 +35,27 @@ class Page:
     next_cursor: str | None
 
 
-def encode_cursor(value: Any, row_id: Any) -> str:
-    """Opaque cursor for the row after which the next page starts."""
-    return base64.urlsafe_b64encode(json.dumps([value, row_id], default=str).encode()).decode()
+def encode_cursor(value: Any, row_id: Any, sort: str) -> str:
+    """Opaque cursor for the row after which the next page starts, under this sort."""
+    return base64.urlsafe_b64encode(json.dumps([value, row_id, sort], default=str).encode()).decode()
 
 
-def decode_cursor(cursor: str) -> tuple[Any, Any]:
-    """Inverse of encode_cursor; a bad cursor is a 422 naming the field."""
+def decode_cursor(cursor: str, *, sort: str, sort_column: InstrumentedAttribute[Any]) -> tuple[Any, Any]:
+    """Inverse of encode_cursor; a cursor that is malformed or made for another sort is a 422 naming the field."""
     try:
-        value, row_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        value, row_id, made_for = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if made_for != sort:
+            raise ValueError("another sort")
+        if isinstance(sort_column.type, DateTime):
+            value = datetime.fromisoformat(value)
+        elif not isinstance(value, str | int | float) or isinstance(value, bool):
+            raise ValueError("not a scalar")
+        if not isinstance(row_id, int | str) or isinstance(row_id, bool):
+            raise ValueError("bad row id")
         return value, row_id
     except Exception as exc:
-        raise InvalidInput("malformed cursor", errors=[{"row": None, "field": "cursor", "message": "malformed"}]) from exc
+        raise InvalidInput("malformed cursor, or one made for another sort; start again without it",
+                           errors=[{"row": None, "field": "cursor", "message": "malformed"}]) from exc
 
 
 def paginate(
@@ -69,9 +78,7 @@ def paginate(
         )
     col = columns[key]
     if cursor:
-        value, last_id = decode_cursor(cursor)
-        if isinstance(col.type, DateTime) and isinstance(value, str):
-            value = datetime.fromisoformat(value)
+        value, last_id = decode_cursor(cursor, sort=sort, sort_column=col)
         if descending:
             stmt = stmt.where(or_(col < value, and_(col == value, id_column < last_id)))
         else:
@@ -83,7 +90,7 @@ def paginate(
         rows = rows[:limit]
         last = rows[-1]
         value = getattr(last, key)
-        next_cursor = encode_cursor(value.isoformat() if isinstance(value, datetime) else value, last.id)
+        next_cursor = encode_cursor(value.isoformat() if isinstance(value, datetime) else value, last.id, sort)
     return Page(rows, next_cursor)
 
 

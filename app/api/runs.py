@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from app.api.common import Cursor, Limit, paginate
 from app.api.deps import SessionDep
-from app.errors import InvalidInput, errors_from_pydantic
+from app.errors import InvalidInput, errors_from_pydantic, row_error
 from app.schemas.runs import RunCreate, RunOut
 from app.services import results as res
 from app.services import runs as svc
@@ -55,13 +55,26 @@ async def read_submission(request: Request) -> Submission:
     settings = get_settings()
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         form = await request.form(max_files=1, max_fields=4)
+        unknown = sorted(k for k in form if k not in ("params", "overrides"))
+        if unknown:
+            raise InvalidInput(f"unknown multipart field(s) {unknown}; send `params` (JSON) and `overrides` (CSV file)",
+                               errors=[row_error(None, k, "unknown field") for k in unknown])
         params, upload = form.get("params") or "{}", form.get("overrides")
-        body = _parse_params(params if isinstance(params, str) else (await params.read()).decode())
+        body = _parse_params(params if isinstance(params, str) else _text(await params.read(), "params"))
         table = None
-        if upload is not None and not isinstance(upload, str):
+        if isinstance(upload, str):
+            raise InvalidInput("overrides must be a file upload", errors=[row_error(None, "overrides", "not a file")])
+        if upload is not None:
             table = await run_in_threadpool(read_override_csv, upload.file, max_pairs=settings.max_override_pairs)
         return Submission(body, table)
-    return Submission(_parse_params((await request.body()).decode() or "{}"), None)
+    return Submission(_parse_params(_text(await request.body(), "(body)") or "{}"), None)
+
+
+def _text(raw: bytes, field: str) -> str:
+    try:
+        return raw.decode()
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"{field} is not UTF-8 text", errors=[row_error(None, field, "not UTF-8")]) from exc
 
 
 def _parse_params(raw: str) -> RunCreate:

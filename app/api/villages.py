@@ -17,7 +17,7 @@ from app.api.deps import IfMatch, SessionDep, SettingsDep
 from app.schemas.common import BulkResult, CountyCode, ListPage, TownshipCode
 from app.schemas.villages import NeedIn, VillageIn, VillageKind, VillageOut
 from app.services import villages as svc
-from app.services.industries import industry_codes_by_id
+from app.services.industries import industry_codes_by_id, resolve_industries
 from models import Village
 
 router = APIRouter(tags=["villages"])
@@ -44,6 +44,9 @@ def list_villages(
     limit: Limit = 100,
     sort: str = "code",
 ) -> Any:
+    named = (("industry", industry), ("primary_industry", primary_industry))
+    wanted: list[tuple[int | None, str, str]] = [(None, field, code) for field, code in named if code]
+    resolve_industries(session, refs=wanted)  # an unknown industry is a 422, as for specialists
     stmt = svc.list_villages_query(
         county=county, township=township, industry=industry, primary_industry=primary_industry, kind=kind,
         poverty_alleviated=poverty_alleviated, designated_support=designated_support, three_areas=three_areas,
@@ -93,6 +96,8 @@ def patch_village(session: SessionDep, code: str, patch: Annotated[dict[str, Any
     codes = industry_codes_by_id(session)
     current = {k: v for k, v in svc.village_out(village, codes).items() if k in VillageIn.model_fields}
     current["needs"] = [{k: v for k, v in n.items() if k in NeedIn.model_fields} for n in current["needs"]]
+    if "kind" in patch and "excluded" not in patch:  # as on create: excluded follows the kind unless given
+        current.pop("excluded", None)
     village = svc.update_village(session, village=village, data=apply_patch(VillageIn, current, patch))
     set_etag(response, village.code, village.version)
     return svc.village_out(village, codes)

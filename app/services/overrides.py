@@ -33,7 +33,7 @@ def read_override_csv(stream: BinaryIO, *, max_pairs: int) -> PairTable:
     reader = csv.reader(io.TextIOWrapper(stream, encoding="utf-8-sig", newline=""))
     try:
         header = [COLUMNS.get(h.strip().lower(), COLUMNS.get(h.strip(), h.strip())) for h in next(reader)]
-    except (StopIteration, UnicodeDecodeError) as exc:
+    except (StopIteration, UnicodeDecodeError, csv.Error) as exc:
         raise InvalidInput("overrides: empty or not UTF-8 CSV",
                            errors=[row_error(None, "overrides", "expected a header line", line=1)]) from exc
     missing = [c for c in ("specialist", "village") if c not in header]
@@ -75,6 +75,9 @@ def read_override_csv(stream: BinaryIO, *, max_pairs: int) -> PairTable:
             days_col.append(days)
     except UnicodeDecodeError as exc:
         raise InvalidInput("overrides: not UTF-8", errors=[row_error(None, "overrides", str(exc))]) from exc
+    except csv.Error as exc:  # e.g. a cell beyond the csv module's field limit
+        raise InvalidInput(f"overrides: unreadable CSV at line {reader.line_num}: {exc}",
+                           errors=[row_error(None, "overrides", str(exc), line=reader.line_num)]) from exc
     if errors:
         raise InvalidInput(f"overrides: {len(errors)} bad line(s); first at line {errors[0]['line']}",
                            errors=errors[:1000])

@@ -18,6 +18,7 @@ from app.services.bulk import (
 from app.services.industries import industry_codes_by_id, resolve_industries
 from app.services.teams import replace_members, team_errors, team_of
 from models import Specialist, SpecialistExpertise
+from models.base import utcnow
 
 MAX_ERRORS = 1000
 EXPERTISE: Table = SpecialistExpertise.__table__  # type: ignore[assignment]
@@ -75,7 +76,11 @@ def update_specialist(session: Session, *, specialist: Specialist, data: Special
 
 
 def delete_specialist(session: Session, *, specialist: Specialist) -> None:
-    """Remove a specialist, its expertise and its team memberships (a deleted team releases its members)."""
+    """Remove a specialist, its expertise and its team memberships (a deleted team releases its members); the
+    team it leaves gets a new version, since its members (and perhaps its leader) change."""
+    team = team_of(session, specialist_id=specialist.id)
+    if team is not None:
+        team.updated_at = utcnow()
     session.delete(specialist)
     session.flush()
 

@@ -1,5 +1,8 @@
 """The industry taxonomy over HTTP, and industry code resolution."""
 
+import base64
+import json
+
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, insert, select
 
@@ -122,3 +125,12 @@ def test_resolve_industries_reports_every_unknown_code(client: TestClient) -> No
             assert "vegetables" in exc.errors[0]["message"]
         else:
             raise AssertionError("unknown codes were accepted")
+
+
+def test_a_cursor_made_for_another_sort_or_tampered_with_is_422(client: TestClient) -> None:
+    cursor = client.get("/api/v1/industries", params={"limit": 2, "sort": "code"}).json()["next_cursor"]
+    assert client.get("/api/v1/industries", params={"limit": 2, "sort": "code", "cursor": cursor}).status_code == 200
+    forged = base64.urlsafe_b64encode(json.dumps([{"a": 1}, 1, "code"]).encode()).decode()
+    for sort, c in (("-code", cursor), ("code", forged), ("code", "not-base64!")):
+        r = client.get("/api/v1/industries", params={"limit": 2, "sort": sort, "cursor": c})
+        assert r.status_code == 422 and r.json()["error"]["errors"][0]["field"] == "cursor", r.text

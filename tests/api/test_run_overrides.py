@@ -59,3 +59,19 @@ def test_idempotency_covers_the_csv(client: TestClient) -> None:
     assert first.status_code == 202 and again.json()["id"] == first.json()["id"]
     assert other.status_code == 409
     wait_final(client, first.json()["id"])
+
+
+def test_unreadable_submissions_are_422_naming_the_part_and_write_nothing(client: TestClient) -> None:
+    load_small_catalogue(client)
+    bad = [
+        client.post("/api/v1/runs", content=b"\xff\xfe{", headers={"content-type": "application/json"}),
+        client.post("/api/v1/runs", files={"params": ("p.json", b"\xff{", "application/json")}),
+        client.post("/api/v1/runs", files={"parmas": (None, json.dumps({"season": "2026"}))}),
+        client.post("/api/v1/runs", files={"params": (None, "{}"), "overrides": (None, CSV)}),
+        submit(client, {}, CSV + "TP00001," + "9" * 200_000 + ",1,\n"),
+    ]
+    fields = ["(body)", "params", "parmas", "overrides", "overrides"]
+    for r, field in zip(bad, fields, strict=True):
+        assert r.status_code == 422, r.text
+        assert r.json()["error"]["errors"][0]["field"] == field
+    assert client.get("/api/v1/runs").json()["items"] == []

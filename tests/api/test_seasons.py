@@ -71,19 +71,19 @@ def test_seasons_list_newest_first_and_unknown_season_is_404(client: TestClient)
     assert bad.status_code == 422
 
 
+def adopt(client: TestClient, run_id: str, start: threading.Barrier, out: list[int]) -> None:
+    start.wait()
+    out.append(client.put("/api/v1/seasons/2026/adoption", json={"run_id": run_id}).status_code)
+
+
 def test_two_first_adoptions_at_once_both_succeed_and_one_holds(client: TestClient) -> None:
     load_small_catalogue(client)
     runs = [finished_run(client, "2026", 1), finished_run(client, "2026", 2)]
     for _ in range(6):
         client.delete("/api/v1/seasons/2026/adoption")
-        start = threading.Barrier(2)
-
-        def adopt(run_id: str, out: list[int]) -> None:
-            start.wait()
-            out.append(client.put("/api/v1/seasons/2026/adoption", json={"run_id": run_id}).status_code)
-
         codes: list[int] = []
-        threads = [threading.Thread(target=adopt, args=(r, codes)) for r in runs]
+        start = threading.Barrier(2)
+        threads = [threading.Thread(target=adopt, args=(client, r, start, codes)) for r in runs]
         for t in threads:
             t.start()
         for t in threads:

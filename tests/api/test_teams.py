@@ -121,3 +121,14 @@ def test_deleting_team_releases_members_and_deleting_member_leaves_team(client: 
     assert client.get(f"{URL}/P1").status_code == 200
     assert client.delete(f"{URL}/P3").status_code == 204
     assert client.get(f"{URL}/T2").json()["members"] == ["P4"]
+
+
+def test_deleting_a_member_gives_the_team_a_new_etag(client: TestClient) -> None:
+    load(client, [*PEOPLE, team("T1", ["P1", "P2"], leader="P1")])
+    before = client.get(f"{URL}/T1")
+    assert client.delete(f"{URL}/P1").status_code == 204
+    after = client.get(f"{URL}/T1")
+    assert after.json()["members"] == ["P2"] and after.json()["leader"] is None
+    assert after.headers["ETag"] != before.headers["ETag"]
+    stale = client.patch(f"{URL}/T1", json={"name": "新团队"}, headers={"If-Match": before.headers["ETag"]})
+    assert stale.status_code == 412

@@ -244,3 +244,16 @@ def test_oversized_batch_gets_413(regions: TestClient, monkeypatch: pytest.Monke
     assert r.status_code == 413
     assert _codes(regions) == []
     assert regions.post("/api/v1/villages/bulk", json=[V1, V2, V3]).status_code == 200
+
+
+def test_patching_the_kind_rederives_excluded_unless_given(regions: TestClient) -> None:
+    assert regions.post("/api/v1/villages", json=V1).json()["excluded"] is False
+    assert regions.patch("/api/v1/villages/341502001201", json={"kind": "社区"}).json()["excluded"] is True
+    r = regions.patch("/api/v1/villages/341502001201", json={"kind": "村委会", "excluded": True})
+    assert r.json()["excluded"] is True
+    assert regions.patch("/api/v1/villages/341502001201", json={"name": "双河"}).json()["excluded"] is True
+
+
+def test_unknown_industry_filter_is_422(regions: TestClient) -> None:
+    r = regions.get("/api/v1/villages", params={"industry": "bogus"})
+    assert r.status_code == 422 and r.json()["error"]["errors"][0]["field"] == "industry"
