@@ -17,6 +17,7 @@ from app.errors import (
     PreconditionFailed,
     errors_from_pydantic,
 )
+from models.base import UTCDateTime
 
 M = TypeVar("M", bound=BaseModel)
 Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
@@ -46,7 +47,7 @@ def decode_cursor(cursor: str, *, sort: str, sort_column: InstrumentedAttribute[
         value, row_id, made_for = json.loads(base64.urlsafe_b64decode(cursor.encode()))
         if made_for != sort:
             raise ValueError("another sort")
-        if isinstance(sort_column.type, DateTime):
+        if isinstance(sort_column.type, DateTime | UTCDateTime):
             value = datetime.fromisoformat(value)
         elif not isinstance(value, str | int | float) or isinstance(value, bool):
             raise ValueError("not a scalar")

@@ -1,6 +1,7 @@
 """Matching runs over HTTP with the default in-process backend (solves in worker processes)."""
 
 import io
+from datetime import datetime, timedelta, timezone
 
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
@@ -179,3 +180,17 @@ def test_bad_run_parameters_are_refused_naming_the_field_and_nothing_is_queued(c
     run = client.post("/api/v1/runs", json={"season": " 2026 "}).json()
     assert run["season"] == "2026"
     wait_final(client, run["id"])
+
+
+def test_times_are_utc_and_filters_honour_an_offset(client: TestClient) -> None:
+    load_small_catalogue(client)
+    run = wait_final(client, client.post("/api/v1/runs", json={}).json()["id"])
+    created = datetime.fromisoformat(client.get(f"/api/v1/runs/{run['id']}").json()["created_at"])
+    assert created.utcoffset() == timedelta(0)
+    just_before = (created - timedelta(seconds=1)).astimezone(timezone(timedelta(hours=8)))
+    assert [r["id"] for r in client.get("/api/v1/runs", params={"created_after": just_before.isoformat()})
+            .json()["items"]] == [run["id"]]
+    after = (created + timedelta(seconds=1)).astimezone(timezone(timedelta(hours=8)))
+    assert client.get("/api/v1/runs", params={"created_after": after.isoformat()}).json()["items"] == []
+    county = client.get("/api/v1/counties/341525").json()
+    assert datetime.fromisoformat(county["created_at"]).utcoffset() == timedelta(0)
