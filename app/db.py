@@ -64,10 +64,11 @@ def session_scope() -> Iterator[Session]:
     session = get_sessionmaker()()
     try:
         yield session
-        session.commit()
     except BaseException:
         session.rollback()
         raise
+    else:
+        session.commit()  # if this fails, close() below discards the transaction
     finally:
         session.close()
 

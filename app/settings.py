@@ -2,6 +2,7 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,13 +28,15 @@ class Settings(BaseSettings):
     page_size_max: int = 1000
 
     # matching runs
-    run_backend: str = Field(default="local", description="local (in-process worker pool) or celery")
+    run_backend: Literal["local", "celery"] = Field(default="local",
+                                                   description="local (in-process worker pool) or celery")
     redis_url: str = Field(default="redis://127.0.0.1:6379/0", validation_alias=AliasChoices("REDIS_URL", "JIEDUI_REDIS_URL"))
     max_concurrent_runs: int = 2
     lease_seconds: float = 15.0
     heartbeat_seconds: float = 1.0
     max_attempts: int = 3
     reaper_interval_seconds: float = 2.0
+    requeue_after_seconds: float = 300.0  # a queued run nobody claimed for this long is sent to the queue again
     max_override_pairs: int = 1_000_000
     webhook_url: str | None = None
     webhook_secret: str = "change-me"

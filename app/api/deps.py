@@ -15,10 +15,11 @@ def _session() -> Iterator[Session]:
     session = get_sessionmaker()()
     try:
         yield session
-        session.commit()
     except BaseException:
         session.rollback()
         raise
+    else:
+        session.commit()  # if this fails, close() below discards the transaction
     finally:
         session.close()
 

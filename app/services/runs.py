@@ -6,14 +6,14 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, case, select, update
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, InvalidInput, NotFound, row_error
 from app.schemas.runs import RunCreate
 from app.services.overrides import table_digest, unknown_in_table
 from app.services.snapshot import build_instance, freeze, freeze_names, snapshot_names, thaw, thaw_names
-from app.workers.jobs import enqueue_after_commit
+from app.workers.jobs import enqueue_after_commit, notify_after_commit
 from models import Run, RunAssignment, RunSnapshot
 from models.base import utcnow
 from models.run import FINAL_STATES
@@ -153,14 +153,16 @@ def list_runs_query(*, state: str | None, season: str | None, created_after: dat
 
 def cancel_run(session: Session, *, run: Run) -> Run:
     """Cancel a queued run at once; ask a running one to stop (its worker keeps the best answer so far)."""
-    if run.state in FINAL_STATES:
-        raise Conflict(f"run {run.id} has already ended ({run.state})")
-    if run.state == "queued":
-        session.execute(update(Run).where(Run.id == run.id, Run.state == "queued")
-                        .values(state="cancelled", cancel_requested=True, finished_at=utcnow()))
-    else:
-        session.execute(update(Run).where(Run.id == run.id).values(cancel_requested=True))
+    queued = Run.state == "queued"
+    # One statement, so a worker claiming the run meanwhile still sees the request.
+    done = session.execute(update(Run).where(Run.id == run.id, Run.state.not_in(FINAL_STATES)).values(
+        cancel_requested=True, state=case((queued, "cancelled"), else_=Run.state),
+        finished_at=case((queued, utcnow()), else_=Run.finished_at))).rowcount  # type: ignore[attr-defined]
     session.refresh(run)
+    if not done:
+        raise Conflict(f"run {run.id} has already ended ({run.state})")
+    if run.state == "cancelled":
+        notify_after_commit(session, run.id)
     return run
 
 

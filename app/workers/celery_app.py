@@ -10,7 +10,7 @@ from celery import Celery
 from celery.signals import worker_process_init, worker_ready, worker_shutdown
 
 from app.settings import get_settings
-from app.workers.reaper import Reaper, stale_queued
+from app.workers.reaper import Reaper
 
 log = logging.getLogger("jiedui.celery")
 settings = get_settings()
@@ -49,11 +49,10 @@ def _fresh_connections(**_: object) -> None:
 
 @worker_ready.connect
 def _start_reaper(**_: object) -> None:
-    """Every worker watches for lost runs and re-sends runs left queued for a while."""
+    """Every worker watches for lost runs and re-sends runs left queued for a while (from its first round, which
+    retries until the database answers)."""
     global _reaper
-    for run_id in stale_queued(older_than_s=30):
-        _send(run_id)
-    _reaper = Reaper(_send)
+    _reaper = Reaper(_send, startup_age_s=30)
     _reaper.start()
 
 

@@ -140,9 +140,10 @@ def finish(run_id: str, worker: str, instance: Any, solution: MatchSolution, *, 
         run.state = "cancelled" if cancelled else solution.status
         run.finished_at = utcnow()
         run.lease_expires_at = None
+        run.error = None  # an earlier try's "worker lost" note no longer describes the run (attempts still counts)
         run.progress = {**(run.progress or {}), "phase": "done"}
         state = run.state
-    _after_final(run_id)
+    after_final(run_id)
     return state
 
 
@@ -154,13 +155,18 @@ def finish_failed(run_id: str, worker: str, reason: str) -> str | None:
             .values(state="failed", error=reason[:4000], finished_at=utcnow(), lease_expires_at=None)
         ).rowcount  # type: ignore[attr-defined]
     if done:
-        _after_final(run_id)
+        after_final(run_id)
         return "failed"
     return None
 
 
-def _after_final(run_id: str) -> None:
-    """Send the completion callback in the background, so retries never hold up the next run."""
+_deliveries: set[threading.Thread] = set()  # completion callbacks this process is still sending
+_deliveries_lock = threading.Lock()
+
+
+def after_final(run_id: str) -> None:
+    """Send the completion callback in the background, so retries never hold up the next run. A process about to
+    exit (the CLI, whose solving thread is a daemon, and so is this one) waits for it with join_deliveries."""
     from app.webhooks import deliver_for_run
 
     def _send() -> None:
@@ -168,5 +174,21 @@ def _after_final(run_id: str) -> None:
             deliver_for_run(run_id)
         except Exception:
             log.exception("webhook for run %s failed", run_id)
+        finally:
+            with _deliveries_lock:
+                _deliveries.discard(threading.current_thread())
 
-    threading.Thread(target=_send, name=f"webhook-{run_id}").start()
+    thread = threading.Thread(target=_send, name=f"webhook-{run_id}")
+    with _deliveries_lock:  # started and registered at once, so join_deliveries never sees an unstarted thread
+        thread.start()
+        _deliveries.add(thread)
+
+
+def join_deliveries(timeout: float) -> bool:
+    """Wait up to `timeout` seconds for the completion callbacks this process is sending; False if some are left."""
+    deadline = time.monotonic() + timeout
+    with _deliveries_lock:
+        pending = list(_deliveries)
+    for thread in pending:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return not any(thread.is_alive() for thread in pending)

@@ -6,7 +6,7 @@ import threading
 from multiprocessing.pool import Pool
 
 from app.settings import get_settings
-from app.workers.reaper import Reaper, stale_queued
+from app.workers.reaper import Reaper
 
 log = logging.getLogger("jiedui.local")
 _runner: "LocalRunner | None" = None
@@ -33,7 +33,7 @@ class LocalRunner:
         self.max_workers = max_workers
         self.lock = threading.Lock()
         self.pool: Pool | None = None
-        self.reaper = Reaper(self.submit)
+        self.reaper = Reaper(self.submit, startup_age_s=0)
 
     def submit(self, run_id: str) -> None:
         """Hand a run id to the pool."""
@@ -45,9 +45,7 @@ class LocalRunner:
                 "run %s: worker process raised %r", run_id, exc))
 
     def start(self) -> None:
-        """Pick up runs left queued by an earlier process, then keep reaping lost ones."""
-        for run_id in stale_queued(older_than_s=0):
-            self.submit(run_id)
+        """Start reaping: the first round picks up runs left queued by an earlier process."""
         self.reaper.start()
 
     def stop(self) -> None:

@@ -140,3 +140,27 @@ def test_idempotent_resubmission_and_signed_callback_on_celery(
     sent_headers, sent = receiver.received[0]
     assert verify(sent, "test-secret", sent_headers["X-Jiedui-Timestamp"], sent_headers[SIGNATURE_HEADER])
     assert len(receiver.received) == 1
+
+
+def test_a_lost_queue_message_is_sent_again(celery_client: TestClient, start_worker: Callable[..., Any]) -> None:
+    load_small_catalogue(celery_client)
+    run_id = celery_client.post("/api/v1/runs", json={}).json()["id"]
+    redis.Redis.from_url(os.environ["REDIS_URL"]).delete(QUEUE)  # the message is gone before any worker saw it
+    start_worker("w1", JIEDUI_REQUEUE_AFTER_SECONDS="1")
+    run = wait_final(celery_client, run_id, timeout=30)
+    assert run["state"] == "optimal" and run["attempts"] == 1
+
+
+def test_a_broker_outage_at_submission_still_answers_202_and_the_run_is_sent_later(
+        celery_client: TestClient, start_worker: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    from celery import Celery
+
+    from app.workers.celery_app import celery_app
+
+    load_small_catalogue(celery_client)
+    with monkeypatch.context() as m:  # the broker refuses connections (a real client on a port nobody serves)
+        m.setattr(celery_app, "send_task", Celery("down", broker="redis://127.0.0.1:1/0").send_task)
+        r = celery_client.post("/api/v1/runs", json={})
+    assert r.status_code == 202 and r.json()["state"] == "queued", r.text
+    start_worker("w1", JIEDUI_REQUEUE_AFTER_SECONDS="1")
+    assert wait_final(celery_client, r.json()["id"], timeout=30)["state"] == "optimal"
