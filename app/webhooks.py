@@ -16,6 +16,15 @@ from models import Run
 
 log = logging.getLogger("jiedui.webhooks")
 SIGNATURE_HEADER = "X-Jiedui-Signature"
+TIMEOUT_S = 10.0  # per attempt
+
+
+def delivery_seconds() -> float:
+    """The longest one delivery takes under the configured retry schedule: every attempt times out, every backoff
+    is slept, plus a little for recording the outcome."""
+    settings = get_settings()
+    attempts = settings.webhook_max_attempts
+    return attempts * TIMEOUT_S + settings.webhook_backoff_seconds * ((1 << max(attempts - 1, 0)) - 1) + 5.0
 
 
 def sign(body: bytes, secret: str, timestamp: str) -> str:
@@ -53,7 +62,7 @@ def deliver_for_run(run_id: str) -> None:
         headers = {"Content-Type": "application/json", "X-Jiedui-Timestamp": timestamp,
                    SIGNATURE_HEADER: sign(body, settings.webhook_secret, timestamp), "X-Jiedui-Attempt": str(attempt)}
         try:
-            response = httpx.post(url, content=body, headers=headers, timeout=10)
+            response = httpx.post(url, content=body, headers=headers, timeout=TIMEOUT_S)
             if response.status_code < 300:
                 _record(run_id, "delivered", attempt, None)
                 return

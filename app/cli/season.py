@@ -1,12 +1,17 @@
 """`jiedui season rerun`: renew last season's pairings unattended, export the name list and the change report;
 `jiedui season adopt / withdraw / list`: which run holds each season's pairings.
 
-Exit codes of rerun: 0 full coverage, 3 partial coverage, 1 error (bad input, failed or infeasible run).
+Exit codes of rerun: 0 full coverage, 3 partial coverage, 1 error (bad input or output path, a failed, infeasible
+or cancelled run, an interrupt: Ctrl-C or SIGTERM cancels the run).
 """
 
+import os
+import signal
 import threading
 import time
+from contextlib import suppress
 from pathlib import Path
+from types import FrameType
 
 import typer
 
@@ -14,16 +19,42 @@ from app.cli.output import message, rich_enabled, table
 
 app = typer.Typer(help="Seasonal renewal of pairings.", no_args_is_help=True)
 FINAL = ("optimal", "feasible", "infeasible", "failed", "cancelled")
+EXPORT_SUFFIXES = (".xlsx", ".csv", ".json")
+REPORT_SUFFIXES = (".html", ".xlsx")
+STOP_WAIT_S = 10.0  # after an interrupt, how long the solve may take to store its best answer
+INTERRUPTED = "interrupted: the CLI that was solving it stopped"
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
 
 
 def _watch(run_id: str) -> dict[str, object]:
-    """Solve the run in this process and show its progress until it ends; returns the final run row."""
-    from app.db import session_scope
+    """Solve the run in this process and show its progress until it ends; returns the final run row.
+    On Ctrl-C or SIGTERM the run is stopped (see _stop) and the command exits 1."""
     from app.workers.execute import execute_run
-    from models import Run
 
-    worker = threading.Thread(target=execute_run, args=(run_id,), daemon=True)
-    worker.start()
+    worker = threading.Thread(target=execute_run, args=(run_id,), daemon=True)  # dies with the CLI: see _stop
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        worker.start()
+        _progress(run_id)
+        worker.join(timeout=10)
+    except KeyboardInterrupt:
+        state = _stop(run_id, worker)
+        _join_callbacks()
+        message(f"error: interrupted; run {run_id} {state}")
+        raise typer.Exit(1) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    _join_callbacks()
+    return _final(run_id)
+
+
+def _progress(run_id: str) -> None:
+    """Show the run's progress until it ends."""
+    from app.db import session_scope
+    from models import Run
 
     def poll() -> tuple[str, dict[str, object]]:
         with session_scope() as session:
@@ -51,18 +82,74 @@ def _watch(run_id: str) -> dict[str, object]:
             if line != last:
                 message(line)
                 last = line
-    worker.join(timeout=10)
+
+
+def _final(run_id: str) -> dict[str, object]:
+    from app.db import session_scope
+    from models import Run
+
     with session_scope() as session:
         run = session.get(Run, run_id)
         assert run is not None
         return {"state": run.state, "result": run.result or {}, "error": run.error}
 
 
+def _stop(run_id: str, worker: threading.Thread, wait_s: float = STOP_WAIT_S) -> str:
+    """After an interrupt: ask the run to stop, give the solve `wait_s` to store its best answer, and mark a run
+    still not final cancelled (its solving thread dies with this process). Returns the run's state."""
+    from sqlalchemy import select, update
+
+    from app.db import session_scope
+    from app.errors import Conflict
+    from app.services.runs import cancel_run
+    from app.workers.jobs import notify_after_commit
+    from models import Run
+    from models.base import utcnow
+
+    with session_scope() as session:
+        run = session.get(Run, run_id)
+        assert run is not None
+        with suppress(Conflict):  # it ended meanwhile
+            cancel_run(session, run=run)
+    worker.join(timeout=wait_s)
+    with session_scope() as session:
+        if session.execute(update(Run).where(Run.id == run_id, Run.state.not_in(FINAL)).values(
+                state="cancelled", finished_at=utcnow(), lease_expires_at=None, error=INTERRUPTED)
+                           ).rowcount:  # type: ignore[attr-defined]
+            notify_after_commit(session, run_id)
+        state = session.scalar(select(Run.state).where(Run.id == run_id))
+    return str(state)
+
+
+def _join_callbacks() -> None:
+    """Wait for the run's completion callback (the thread sending it is a daemon too), bounded by its retries."""
+    from app.webhooks import delivery_seconds
+    from app.workers.execute import join_deliveries
+
+    if not join_deliveries(delivery_seconds()):
+        message("warning: the completion callback is still being sent; giving up on it")
+
+
+def _output_problem(export: Path | None, reports: list[Path]) -> str | None:
+    """Why an output file could not be written, found before anything is solved; None when all can be."""
+    paths: list[tuple[str, Path, tuple[str, ...]]] = [("--export", export, EXPORT_SUFFIXES)] if export else []
+    paths += [("--report", path, REPORT_SUFFIXES) for path in reports]
+    for option, path, suffixes in paths:
+        if path.suffix.lower() not in suffixes:
+            return f"{option} {path}: the file name must end in {', '.join(suffixes)}"
+        if not path.parent.is_dir():
+            return f"{option} {path}: directory {path.parent} does not exist"
+        if not os.access(path.parent, os.W_OK):
+            return f"{option} {path}: directory {path.parent} is not writable"
+    return None
+
+
 @app.command()
 def rerun(
     season: str = typer.Option(..., "--season", help="label of the new season, e.g. 2027"),
     from_season: str | None = typer.Option(None, "--from-season",
-                                           help="renew the pairings of this season (default: the newest other one)"),
+                                           help="renew the pairings of this season (default: the greatest "
+                                                "label below --season, else the greatest other one)"),
     from_run: str | None = typer.Option(None, "--from-run", help="renew the pairings of this run"),
     county: list[str] = typer.Option([], "--county", help="limit to these counties (6-digit codes); repeatable"),
     max_changes: int | None = typer.Option(None, "--max-changes", min=0,
@@ -84,6 +171,10 @@ def rerun(
     if from_season and from_run:
         message("error: give at most one of --from-season and --from-run")
         raise typer.Exit(1)
+    problem = _output_problem(export, report)
+    if problem:
+        message(f"error: {problem}")
+        raise typer.Exit(1)
     migrate_to_head()
     try:
         with session_scope() as session:
@@ -97,16 +188,27 @@ def rerun(
         for err in exc.errors[:20]:
             message(f"  {err.get('field')}: {err.get('message')}")
         raise typer.Exit(1) from None
+    if not plan.base_run:
+        message(f"no earlier season: making the first pairing of season {season}")
+    elif plan.base_season:
+        message(f"renewing season {plan.base_season} (run {plan.base_run})")
+    else:
+        message(f"renewing run {plan.base_run} (it has no season)")
     message(f"run {run_id}: {len(plan.locked)} pairings locked, {len(plan.preferred)} preferred, "
             f"{len(plan.released)} released")
     final = _watch(run_id)
     result = final["result"]
     assert isinstance(result, dict)
-    if final["state"] not in ("optimal", "feasible", "cancelled"):
+    if final["state"] == "cancelled":
+        message(f"error: run {run_id} was cancelled")
+        raise typer.Exit(1)
+    if final["state"] not in ("optimal", "feasible"):
         message(f"error: run {run_id} ended {final['state']}: {final['error'] or ''}")
         raise typer.Exit(1)
     _write_outputs(run_id, export=export, reports=report if plan.base_run else [])
-    if adopt and final["state"] in ("optimal", "feasible"):
+    if report and not plan.base_run:
+        message(f"no change report written: season {season} is the first season, there is no earlier one to compare with")
+    if adopt:
         _adopt(season, run_id, note="jiedui season rerun --adopt")
     table(f"season {season} (run {run_id})", {
         "state": final["state"], "villages": result.get("villages"), "covered": result.get("covered"),
@@ -138,13 +240,13 @@ def _write_outputs(run_id: str, *, export: Path | None, reports: list[Path]) -> 
         run = session.get(Run, run_id)
         assert run is not None
         if export:
-            content, _, _ = export_run(session, run=run, fmt=export.suffix.lstrip(".") or "xlsx")
+            content, _, _ = export_run(session, run=run, fmt=export.suffix.lower().lstrip("."))
             export.write_bytes(content)
             message(f"name list written to {export}")
         if reports:
             data, names = change_report(session, run=run), change_names(session, run=run)
             for path in reports:
-                if path.suffix == ".xlsx":
+                if path.suffix.lower() == ".xlsx":
                     path.write_bytes(report_xlsx(data, names))
                 else:
                     path.write_text(report_html(data, names), encoding="utf-8")

@@ -29,6 +29,7 @@ GRADE_ORDER = ("不合格", "合格", "良好", "优秀")
 class RenewalPlan:
     body: RunCreate
     base_run: str
+    base_season: str | None = None
     locked: list[tuple[str, str]] = field(default_factory=list)
     preferred: list[tuple[str, str]] = field(default_factory=list)
     released: dict[tuple[str, str], str] = field(default_factory=dict)  # pair -> why
@@ -52,9 +53,12 @@ def season_run(session: Session, *, season: str) -> Run:
 
 
 def latest_other_season(session: Session, *, season: str) -> str | None:
-    """The season of the newest finished run that is not `season` (None before the first season)."""
-    return session.scalar(select(Run.season).where(Run.state.in_(("optimal", "feasible")), Run.season.is_not(None),
-                                                   Run.season != season).order_by(Run.finished_at.desc()).limit(1))
+    """The season a renewal of `season` starts from: the greatest label below it among seasons with a run that
+    ended optimal or feasible (labels compare as strings: "2026" < "2026H2" < "2027"), else the greatest other
+    one; None before the first season. Re-running an older season later does not change it."""
+    seasons = {s for s in session.scalars(select(Run.season).distinct().where(
+        Run.state.in_(("optimal", "feasible")), Run.season.is_not(None), Run.season != season)) if s is not None}
+    return max([s for s in seasons if s < season] or seasons, default=None)
 
 
 def base_run(session: Session, *, from_season: str | None, from_run: str | None, counties: list[str]) -> Run:
@@ -98,7 +102,7 @@ def plan_renewal(session: Session, *, season: str, from_season: str | None, from
     villages = {v.id: v for v in load_villages(session, counties=counties)}
     pairs = sorted((s, v) for s, v in session.execute(
         select(RunAssignment.specialist_code, RunAssignment.village_code).where(RunAssignment.run_id == base.id)))
-    plan = RenewalPlan(body=RunCreate(), base_run=base.id)
+    plan = RenewalPlan(body=RunCreate(), base_run=base.id, base_season=base.season)
     load: Counter[str] = Counter()
     days_used: defaultdict[str, float] = defaultdict(float)
     rules = MatchParams()  # the distance and travel-day model the solver uses

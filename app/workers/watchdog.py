@@ -12,6 +12,7 @@ so a dead worker's lease runs out and the reaper takes over.
 
 import json
 import os
+import signal
 import sys
 import time
 from datetime import timedelta
@@ -58,4 +59,7 @@ def main(run_id: str, worker: str, parent: int, folder: Path) -> None:
 
 
 if __name__ == "__main__":
+    # A Ctrl-C at the terminal reaches the whole process group; the parent decides what happens to the run,
+    # and this process ends with it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     main(sys.argv[1], sys.argv[2], int(sys.argv[3]), Path(sys.argv[4]))

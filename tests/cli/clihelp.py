@@ -8,14 +8,14 @@ from typer.testing import CliRunner
 
 from app.cli import main
 from app.cli.output import reset_caches
-from app.db import get_engine, get_sessionmaker
+from app.db import get_engine, get_sessionmaker, session_scope
 from app.schemas.regions import CountyIn, TownshipIn
 from app.schemas.specialists import SpecialistIn
 from app.schemas.villages import VillageIn
 from app.services.regions import bulk_upsert_counties, bulk_upsert_townships
 from app.services.specialists import bulk_upsert_specialists, specialists_out
 from app.services.villages import bulk_upsert_villages
-from models import ServiceRecord, Specialist
+from models import Run, ServiceRecord, Specialist
 from tests.catalogue import COUNTY, SPECIALISTS, TOWNSHIPS, VILLAGES
 
 
@@ -25,6 +25,19 @@ def run(*args: str, env: dict[str, str] | None = None) -> Result:
     get_engine().dispose()
     reset_caches()  # back to the test database's settings (env may have pointed the CLI elsewhere)
     return result
+
+
+def invoke(env: dict[str, str], *args: str) -> tuple[int, str]:
+    """Invoke the CLI with this environment (the `env` fixture's: the 六安 demo); its exit code and output."""
+    result = CliRunner().invoke(main, list(args), env=env)
+    return result.exit_code, result.output
+
+
+def newest_run(season: str) -> Run:
+    with session_scope() as session:
+        run = session.scalar(select(Run).where(Run.season == season).order_by(Run.created_at.desc()))
+        assert run is not None
+        return run
 
 
 def load_catalogue() -> None:

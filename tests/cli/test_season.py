@@ -1,52 +1,27 @@
 """`jiedui season rerun` over two seasons of the 六安 demo: continuity, grades, leavers, new villages, limits."""
 
 import random
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from openpyxl import load_workbook
-from sqlalchemy import Engine, func, select, update
-from typer.testing import CliRunner
+from sqlalchemy import func, select, update
 
-from app.cli import main
-from app.cli.output import reset_caches
 from app.db import session_scope
-from app.demo.load import load_demo
 from app.schemas.records import ServiceRecordIn
 from app.schemas.villages import VillageIn
 from app.services.records import bulk_upsert_records
 from app.services.results import diff_runs
 from app.services.villages import bulk_upsert_villages
 from models import Run, RunAssignment, RunUncovered, ServiceRecord, Specialist
+from tests.cli.clihelp import invoke, newest_run
 
 NEW_VILLAGES = ["341522100901", "341522100902", "341522100903"]
-
-
-@pytest.fixture
-def env(db: Engine, database_url: str) -> Iterator[dict[str, str]]:
-    with session_scope() as session:
-        load_demo(session)
-    yield {"DATABASE_URL": database_url}
-    reset_caches()
-
-
-def invoke(env: dict[str, str], *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(main, list(args), env=env)
-    return result.exit_code, result.output
 
 
 def pairs(run_id: str) -> set[tuple[str, str]]:
     with session_scope() as session:
         return {(s, v) for s, v in session.execute(
             select(RunAssignment.specialist_code, RunAssignment.village_code).where(RunAssignment.run_id == run_id))}
-
-
-def newest_run(season: str) -> Run:
-    with session_scope() as session:
-        run = session.scalar(select(Run).where(Run.season == season).order_by(Run.created_at.desc()))
-        assert run is not None
-        return run
 
 
 def grade_season_one(first: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
