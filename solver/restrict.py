@@ -13,10 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from ortools.sat.python import cp_model
 
 from solver.build import Setup, valid_tiers
 from solver.model import grade_rank
-from solver.repair import Violations, previous_keys
+from solver.repair import DAY_SCALE, Violations, previous_keys
 
 
 @dataclass
@@ -209,18 +210,20 @@ def restrict(
 
 
 def force_previous(setup: Setup, r: Restrictions) -> None:
-    """Last resort for max_changes: force every still-eligible previous pair that fits capacity, days and teams.
-
-    Last season's answer kept the rules, so this keeps (nearly) all of it; the network then only fills the rest.
-    """
+    """Last resort for max_changes: force as many still-eligible previous pairs as capacity, days, villages and
+    teams allow together (a small exact CP-SAT model over those pairs; best grades first among equal counts),
+    or, if that finds nothing in its budget, greedily every one that fits in grade order. The network then
+    only fills the rest."""
     prep = setup.prep
     prev, _ = previous_keys(prep)
     grade = {(q.specialist_id, q.village_id): grade_rank(q.grade) for q in prep.params.previous}
-    order = sorted((int(i) for i in prev if not setup.fixed[i] and not r.forced[i]),
+    r.forced[prev] = False  # previous pairs forced by earlier rounds are chosen again, all together
+    order = sorted((int(i) for i in prev if not setup.fixed[i]),
                    key=lambda i: (-grade.get((prep.spec_ids[prep.ps[i]], prep.vil_ids[prep.pv[i]]), -1), i))
     team_of = {int(m): t for t, ms in setup.teams.items() for m in ms}
     load, days, per_v = _held(setup, r)
-    for i in order:
+    best = _most_kept(setup, order, grade, load, days, per_v)
+    for i in best if best is not None else order:
         s, v = int(prep.ps[i]), int(prep.pv[i])
         team = team_of.get(s)
         clash = (team is not None and load[team] > 0) or (s in setup.teams and load[setup.teams[s]].sum() > 0)
@@ -238,7 +241,50 @@ def force_previous(setup: Setup, r: Restrictions) -> None:
             own = _own(setup, x)
             r.banned[own[~setup.fixed[own] & ~r.forced[own]]] = True
             r.cap_limit[x] = 0
-    r.notes.append("kept every previous pair that fits (max_changes)")
+    r.notes.append("kept the most previous pairs that fit together (max_changes)" if best is not None
+                   else "kept every previous pair that fits, in grade order (max_changes)")
+
+
+def _most_kept(setup: Setup, order: list[int], grade: dict[tuple[str, str], int], load: np.ndarray,
+               days: np.ndarray, per_v: np.ndarray) -> list[int] | None:
+    # The largest set of the candidate previous pairs that fits together; None if CP-SAT proves nothing in time.
+    prep = setup.prep
+    m = cp_model.CpModel()
+    x = {i: m.new_bool_var(f"k{i}") for i in order}
+    by_s: dict[int, list[int]] = {}
+    by_v: dict[int, list[int]] = {}
+    for i in order:
+        by_s.setdefault(int(prep.ps[i]), []).append(i)
+        by_v.setdefault(int(prep.pv[i]), []).append(i)
+    for s, idx in by_s.items():
+        m.add(sum(x[i] for i in idx) <= max(0, int(prep.s_cap[s]) - int(load[s])))
+        if np.isfinite(prep.s_days[s]):
+            left = int(np.floor((prep.s_days[s] - days[s]) * DAY_SCALE + 1e-6))
+            m.add(sum(int(np.ceil(prep.days[i] * DAY_SCALE - 1e-6)) * x[i] for i in idx) <= left)
+    for v, idx in by_v.items():
+        m.add(sum(x[i] for i in idx) <= max(0, int(prep.v_req[v]) - int(per_v[v])))
+    for t, ms in setup.teams.items():  # a team and its members are not both paired
+        team_side = [x[i] for i in by_s.get(t, [])]
+        member_side = [x[i] for mm in ms for i in by_s.get(int(mm), [])]
+        if (load[t] > 0 or team_side) and (load[ms].sum() > 0 or member_side):
+            used = m.new_bool_var(f"team{t}")
+            if load[t] > 0:
+                m.add(used == 1)
+            if load[ms].sum() > 0:
+                m.add(used == 0)
+            for var in team_side:
+                m.add_implication(var, used)
+            for var in member_side:
+                m.add_implication(var, used.Not())
+    key = {i: grade.get((prep.spec_ids[prep.ps[i]], prep.vil_ids[prep.pv[i]]), -1) + 2 for i in order}
+    m.maximize(sum((10 * len(order) + key[i]) * x[i] for i in order))  # count first, then grades
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1  # deterministic
+    solver.parameters.random_seed = prep.params.seed
+    solver.parameters.max_deterministic_time = 5.0
+    if solver.solve(m) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    return [i for i in order if solver.boolean_value(x[i])]
 
 
 def guided_teams(setup: Setup, r: Restrictions, groups: list[tuple[int, list[int]]], team_side: dict[int, bool]) -> None:

@@ -177,13 +177,15 @@ def solve(
             if viol.any():
                 assigned = _greedy_drop(setup, assigned)
                 method += "; remaining violations removed by dropping pairs"
-            assigned, note = _polish(
-                setup, assigned, spec, rounds, deadline, report, should_stop, size, bounds
-            )
-            method += note
+            if not find_violations(setup, assigned).any():  # CP-SAT only polishes an answer that keeps the rules
+                assigned, note = _polish(
+                    setup, assigned, spec, rounds, deadline, report, should_stop, size, bounds
+                )
+                method += note
         if find_violations(setup, assigned).any():
             messages.append(
-                "no assignment satisfying max_changes was found within the time limit"
+                f"no assignment keeping all but max_changes={p.max_changes} of last season's pairs was found: "
+                "keeping the most previous pairs that fit together still changes more"
             )
             return MatchSolution(
                 "infeasible",
