@@ -11,6 +11,7 @@ from solver import restrict as restrictions
 from solver.build import Setup, build_network, make_setup
 from solver.candidates import build_pairs, prepare
 from solver.diagnose import recruitment, uncovered
+from solver.inputs import check_instance
 from solver.levels import UNIT_SCALE, level_costs, level_spec, pair_level_values
 from solver.model import (
     MAXIMISED,
@@ -51,6 +52,7 @@ def solve(
     should_stop: Callable[[], bool] | None = None,
 ) -> MatchSolution:
     """Pair specialists with villages; see the package docstring for the method."""
+    check_instance(instance)  # a malformed instance is a ValueError naming each bad field
     start = time.perf_counter()
     p = instance.params
     deadline = start + max(0.0, p.time_limit_s)
