@@ -198,7 +198,8 @@ def evaluate(r: Relaxation, prices: np.ndarray, prefer: np.ndarray | None = None
 
 
 def level_bounds(
-    bound: int, scales: list[int], ranges: list[int], achieved: list[int], grains: list[int] | None = None
+    bound: int, scales: list[int], ranges: list[int], achieved: list[int], grains: list[int] | None = None,
+    floors: list[int] | None = None,
 ) -> list[int]:
     """Per level of the merged group, a lower bound on its (minimised) cost given the combined bound.
 
@@ -206,12 +207,16 @@ def level_bounds(
     keeps its achieved cost and lets every lower level take its most favourable value. `grains`: every
     achievable cost of level i is a multiple of grains[i] (the gcd of its arc costs), so its bound rounds
     up to the next multiple (match scores in half points: a bound of 15716.58 points is 15716.5).
+    `floors`: no flow costs less than floors[i] on level i (every arc at its capacity where its cost is
+    negative); the last level of a group takes all the combined bound's slack, which can fall below that.
     """
     out: list[int] = []
     for i, s in enumerate(scales):
         rest = bound - sum(scales[j] * achieved[j] for j in range(i)) - sum(
             scales[j] * ranges[j] for j in range(i + 1, len(scales)))
         b = -((-rest) // s)  # ceiling division, exact for Python ints
+        if floors is not None:
+            b = max(b, floors[i])
         g = grains[i] if grains is not None and grains[i] > 0 else 1
         out.append(-((-b) // g) * g)
     return out

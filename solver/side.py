@@ -53,6 +53,7 @@ class Guide:
     scales: list[int]
     ranges: list[int]
     grains: list[int]  # per level: every achievable cost is a multiple of it, so bounds round up to one
+    floors: list[int]  # per level: no flow costs less (negative-cost arcs at capacity)
     rounds: int  # column-generation rounds spent refining the prices
     plan: Answer  # guides the restrictions: each unit's pattern weighed most by the master LP, once `planned`
     planned: bool  # the plan comes from a refinement that ran to its end, or from its last checkpoint when the
@@ -107,6 +108,7 @@ def make_guide(setup: Setup, net: Network, costs: list[np.ndarray], spec: list[l
     ranges = _ranges([costs[j] for j in group], net.cap, live)
     scales = _scales(ranges)
     grains = [lagrange.grain(costs[j][live]) for j in group]
+    floors = [int(np.sum(np.minimum(costs[j][live], 0) * net.cap[live])) for j in group]
     combined = np.zeros(len(net.cap), dtype=np.int64)
     for s, j in zip(scales, group):
         combined += np.int64(s) * costs[j]
@@ -120,11 +122,11 @@ def make_guide(setup: Setup, net: Network, costs: list[np.ndarray], spec: list[l
 
     def heard(value: int) -> None:
         if on_bound is not None and len(group) > 1:
-            on_bound(group[1], lagrange.level_bounds(-value, scales, ranges, achieved, grains)[1])
+            on_bound(group[1], lagrange.level_bounds(-value, scales, ranges, achieved, grains, floors)[1])
 
     heard(answer.value)
     unit = float(scales[1] * 100) if len(scales) > 1 else 1.0  # LP units: points of the second level
-    guide = Guide(rel, group, scales, ranges, grains, 0, answer, False, 0,
+    guide = Guide(rel, group, scales, ranges, grains, floors, 0, answer, False, 0,
                   dual.Pricer(rel, prices, answer, prefer, unit, max(1, setup.prep.params.workers)), heard)
     guide.refine(refine_until, rounds, should_stop)
     return guide
@@ -142,7 +144,8 @@ def tighten(guide: Guide, setup: Setup, spec: list[list[str]], assigned: np.ndar
     locks = pair_level_values(prep, setup.lock_pairs, spec)
     values = pair_level_values(prep, assigned, spec)
     achieved = [values[j] - locks[j] for j in guide.levels]
-    free = lagrange.level_bounds(-guide.answer.value, guide.scales, guide.ranges, achieved, guide.grains)
+    free = lagrange.level_bounds(-guide.answer.value, guide.scales, guide.ranges, achieved, guide.grains,
+                                 guide.floors)
     out, ok, moved, tight = list(bounds), list(proven), False, True
     for j, b in zip(guide.levels, free):
         if not tight:  # below a level that misses its bound, this one has no bound to report

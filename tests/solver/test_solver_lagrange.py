@@ -129,6 +129,12 @@ def test_level_bounds_round_up_to_each_levels_grain() -> None:
     assert lagrange.grain(np.zeros(3, dtype=np.int64)) == 0
 
 
+def test_the_last_levels_bound_never_falls_below_what_any_flow_can_cost() -> None:
+    # Level 1 (say continuity) takes all the slack, -34; but no flow costs less than -20 on it (20 arcs at -1).
+    assert lagrange.level_bounds(-1234, [100, 1], [10, 10], [-12, 0], [1, 1], [-5000, -20]) == [-12, -20]
+    assert lagrange.level_bounds(-1234, [100, 1], [10, 10], [-12, 0], [1, 1], [-5000, -50]) == [-12, -34]
+
+
 @settings(max_examples=80, deadline=None)
 @given(st.lists(st.sampled_from([0.0, 30.0, 60.0, 90.0, 120.0]), min_size=1, max_size=8),
        st.integers(1, 4), st.sampled_from([60.0, 75.0, 100.0, 140.0]), st.data())
@@ -307,7 +313,7 @@ def test_a_refinement_cut_short_is_guided_by_the_plan_of_its_last_checkpoint() -
     far = time.perf_counter() + 30
     four = dual.Pricer(r, p, start, prefer, 1.0)
     assert four.run(4, far) == 4 and not four.done
-    guide = Guide(r, [0], [1], [1], [1], 0, start, False, 0, dual.Pricer(r, p, start, prefer, 1.0),
+    guide = Guide(r, [0], [1], [1], [1], [-(1 << 40)], 0, start, False, 0, dual.Pricer(r, p, start, prefer, 1.0),
                   lambda value: None)
     calls = iter(range(100))
     guide.refine(far, 9, should_stop=lambda: next(calls) >= 6)  # one check before the rounds
