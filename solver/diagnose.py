@@ -35,13 +35,17 @@ def uncovered(
     out: list[Uncovered] = []
     for v in np.flatnonzero(per_v < prep.v_req):
         missing = int(prep.v_req[v] - per_v[v])
-        elig = order[starts[v] : starts[v + 1]]
-        elig = elig[~is_assigned[elig]]
-        reasons = (
-            _busy_reasons(setup, elig, int(v), load, locked_load, days_used, teams_used)
-            if len(elig)
-            else _no_candidate_reasons(prep, int(v))
-        )
+        every = order[starts[v] : starts[v + 1]]
+        elig = every[~is_assigned[every]]
+        if len(elig):
+            reasons = _busy_reasons(setup, elig, int(v), load, locked_load, days_used, teams_used)
+        elif len(every):  # partly covered: everyone who may serve it already does
+            serving = [prep.spec_ids[prep.ps[i]] for i in every]
+            reasons = [Reason("too_few_eligible", f"only {len(every)} eligible specialist(s) can serve it and all "
+                              f"already do ({', '.join(serving)}); it needs {missing} more",
+                              {"specialists": serving})]
+        else:
+            reasons = _no_candidate_reasons(prep, int(v))
         out.append(Uncovered(prep.vil_ids[v], missing, reasons))
     return out
 
@@ -65,7 +69,8 @@ def _no_candidate_reasons(prep: Prepared, v: int) -> list[Reason]:
         return [
             Reason(
                 "no_expert_in_range",
-                f"no active specialist with industry {ind or '(none)'} exists",
+                f"no active specialist with industry {ind} exists" if ind
+                else "the village lists no industry need, so no specialist matches it under the expertise rule",
                 {"industry": ind, "radius_km": None},
             )
         ]
@@ -250,6 +255,11 @@ def recruitment(setup: Setup, deficit_units: np.ndarray) -> list[Recruit]:
         return []
     flows = np.asarray(mcf.flows(np.arange(len(tails), dtype=np.int32)))
     virt = flows[-len(with_demand) :] if len(with_demand) else np.zeros(0, np.int64)
+    if (virt > deficit_units[with_demand]).any():
+        # The relaxation (no days budget, no team rule) would recruit for villages the answer covers, moving its
+        # specialists to the ones it leaves open, in ways the side rules forbid: recruit where the answer falls
+        # short instead, which always suffices.
+        virt = np.zeros(len(with_demand), dtype=np.int64)
     slots = np.bincount(v_group, weights=virt, minlength=len(groups)).astype(np.int64)
     villages: dict[int, list[str]] = {}
     for v, g, f in zip(with_demand, v_group, virt):

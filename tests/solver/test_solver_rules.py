@@ -166,3 +166,21 @@ def test_max_changes_impossible_when_previous_pairs_exceed_capacity():
     assert sol.status == "infeasible" and sol.assignments == []
     sol = check(inst([s1], [vil(1), vil(2)], previous=prev, max_changes=1))
     assert len(sol.assignments) == 1
+
+
+def test_recruitment_names_the_village_the_answer_leaves_open() -> None:
+    # S2 can serve {001, 004} (20 + 4 and 20 + 4 days) or {003} (30 + 4), never {001, 003} (58 > 50 days).
+    # The network relaxation ignores the days and would recruit for 004; the answer leaves 003 open.
+    s2 = spec("S2", 0, {"A01": 3, "A03": 2}, capacity=2, days_available=50.0)
+    vils = [vil(1, 10, needs=(("A03", 1.0),), service_days=20.0),
+            vil(3, 40, needs=(("A03", 2.0),), service_days=30.0, county="410102", township="410102001"),
+            vil(4, 20, needs=(("A01", 1.0),), service_days=20.0)]
+    sol = check(inst([s2], vils))
+    assert [u.village_id for u in sol.uncovered] == [V(3)]
+    assert [(r.industry, r.slots, r.villages) for r in sol.recruitment] == [("A03", 1, [V(3)])]
+
+
+def test_a_partly_covered_village_says_everyone_eligible_already_serves_it() -> None:
+    sol = check(inst([spec("S1")], [vil(1)], required=2))
+    (u,) = sol.uncovered
+    assert [r.code for r in u.reasons] == ["too_few_eligible"] and "S1" in u.reasons[0].message
