@@ -157,13 +157,13 @@ def repair(
     for i in x:
         by_s.setdefault(int(prep.ps[i]), []).append(i)
         by_v.setdefault(int(prep.pv[i]), []).append(i)
-    loads = _capacity_and_days(m, prep, x, by_s, f_load, f_days)
+    loads = capacity_and_days(m, prep, x, by_s, f_load, f_days)
     for (
         v,
         idx,
     ) in by_v.items():  # village demand: at most the required number of specialists
         m.add(sum(x[i] for i in idx) <= max(0, int(prep.v_req[v] - f_vil[v])))
-    _team_rule(m, setup, x, by_s, f_load)
+    team_rule(m, setup, x, by_s, f_load)
     if p.max_changes is not None:  # keep enough of last season's pairs
         prev, total = previous_keys(prep)
         kept_fixed = int(np.isin(prev, fixed).sum())
@@ -220,7 +220,7 @@ def repair(
     return np.sort(np.concatenate([fixed, best])), "; ".join(status_text)
 
 
-def _capacity_and_days(
+def capacity_and_days(
     m: cp_model.CpModel,
     prep: Prepared,
     x: dict[int, cp_model.IntVar],
@@ -246,7 +246,7 @@ def _capacity_and_days(
     return loads
 
 
-def _team_rule(
+def team_rule(
     m: cp_model.CpModel,
     setup: Setup,
     x: dict[int, cp_model.IntVar],

@@ -17,7 +17,7 @@ from ortools.sat.python import cp_model
 
 from solver.build import Setup, valid_tiers
 from solver.model import grade_rank
-from solver.repair import DAY_SCALE, Violations, previous_keys
+from solver.repair import Violations, capacity_and_days, previous_keys, team_rule
 
 
 @dataclass
@@ -256,26 +256,10 @@ def _most_kept(setup: Setup, order: list[int], grade: dict[tuple[str, str], int]
     for i in order:
         by_s.setdefault(int(prep.ps[i]), []).append(i)
         by_v.setdefault(int(prep.pv[i]), []).append(i)
-    for s, idx in by_s.items():
-        m.add(sum(x[i] for i in idx) <= max(0, int(prep.s_cap[s]) - int(load[s])))
-        if np.isfinite(prep.s_days[s]):
-            left = int(np.floor((prep.s_days[s] - days[s]) * DAY_SCALE + 1e-6))
-            m.add(sum(int(np.ceil(prep.days[i] * DAY_SCALE - 1e-6)) * x[i] for i in idx) <= left)
+    capacity_and_days(m, prep, x, by_s, load, days)  # the same rules as the CP-SAT polish
+    team_rule(m, setup, x, by_s, load)
     for v, idx in by_v.items():
         m.add(sum(x[i] for i in idx) <= max(0, int(prep.v_req[v]) - int(per_v[v])))
-    for t, ms in setup.teams.items():  # a team and its members are not both paired
-        team_side = [x[i] for i in by_s.get(t, [])]
-        member_side = [x[i] for mm in ms for i in by_s.get(int(mm), [])]
-        if (load[t] > 0 or team_side) and (load[ms].sum() > 0 or member_side):
-            used = m.new_bool_var(f"team{t}")
-            if load[t] > 0:
-                m.add(used == 1)
-            if load[ms].sum() > 0:
-                m.add(used == 0)
-            for var in team_side:
-                m.add_implication(var, used)
-            for var in member_side:
-                m.add_implication(var, used.Not())
     key = {i: grade.get((prep.spec_ids[prep.ps[i]], prep.vil_ids[prep.pv[i]]), -1) + 2 for i in order}
     m.maximize(sum((10 * len(order) + key[i]) * x[i] for i in order))  # count first, then grades
     solver = cp_model.CpSolver()
