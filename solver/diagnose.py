@@ -268,13 +268,15 @@ def recruitment(setup: Setup, deficit_units: np.ndarray) -> list[Recruit]:
     extra = int(
         deficit_units.sum() - slots.sum()
     )  # side rules can leave more demand open than the relaxation
-    for v in np.flatnonzero(deficit_units > 0):
+    planned = np.zeros(n_v, dtype=np.int64)
+    planned[with_demand] = virt
+    for v in np.flatnonzero(deficit_units > planned):  # open units the relaxation's recruits do not already fill
         if extra <= 0:
             break
         g = gid.get((prep.v_county[v], int(prep.v_primary[v])))
         if g is None:
             continue
-        take = min(extra, int(deficit_units[v]))
+        take = min(extra, int(deficit_units[v] - planned[v]))
         slots[g] += take
         extra -= take
         if prep.vil_ids[v] not in villages.setdefault(g, []):

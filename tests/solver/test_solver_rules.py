@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from solver_builders import V, check, inst, pairs, spec, vil
 
 from solver import PairOverride, PreviousPair, solve
+from solver.model import MatchInstance
 
 
 def test_coverage_all_villages_covered():
@@ -184,3 +188,13 @@ def test_a_partly_covered_village_says_everyone_eligible_already_serves_it() -> 
     sol = check(inst([spec("S1")], [vil(1)], required=2))
     (u,) = sol.uncovered
     assert [r.code for r in u.reasons] == ["too_few_eligible"] and "S1" in u.reasons[0].message
+
+
+def test_recruitment_covers_every_open_village_when_the_relaxation_fills_only_some() -> None:
+    # A random tiny instance (seed 35 of a reviewer's search): the answer leaves 003 (A01), 004 (A02) and 006 (A03,
+    # county 410102) open; the relaxation recruits for two of them, and the third recruit once went to 003 again.
+    data = json.loads((Path(__file__).parent / "data" / "recruit_three_open.json").read_text(encoding="utf-8"))
+    sol = check(MatchInstance.from_dict(data))
+    assert sorted(u.village_id[-3:] for u in sol.uncovered) == ["003", "004", "006"]
+    assert sorted((r.county, r.industry, r.slots, r.villages[0][-3:]) for r in sol.recruitment) == [
+        ("410101", "A01", 1, "003"), ("410101", "A02", 1, "004"), ("410102", "A03", 1, "006")]
