@@ -20,6 +20,7 @@ from models.base import Base, UTCDateTime, utcnow
 
 RUN_STATES = ("queued", "running", "optimal", "feasible", "infeasible", "failed", "cancelled")
 FINAL_STATES = ("optimal", "feasible", "infeasible", "failed", "cancelled")
+ANSWERED_STATES = ("optimal", "feasible")  # ended with an answer: adoptable, renewable
 
 
 class Run(Base):

@@ -132,6 +132,10 @@ def solve(
         guide: Guide | None = None
         answer_first = False
         lex_time = sum(lex.timings.values()) + timings["network_build_s"]
+
+        def on_bound(j: int, b: int) -> None:
+            report("bound", names[j], None, _natural(names[j], b + held[names[j]]))
+
         if should_stop is not None and should_stop():  # stopped already: no more solves, drop pairs until the rules hold
             assigned = _greedy_drop(setup, relaxed)
             method += "; network optimum breaks side rules; stopped before the re-solves, so pairs were dropped until they hold"
@@ -148,16 +152,14 @@ def solve(
             if p.bound_time_s > 0 and time.perf_counter() + 0.5 * lex_time < finish:  # the time left tightens the bound
                 t = time.perf_counter()
                 guide = make_guide(setup, net, costs, spec, lex, refine_until=finish, rounds=p.bound_rounds,
-                                   should_stop=should_stop,
-                                   on_bound=lambda j, b: report("bound", names[j], None, _natural(names[j], b + held[names[j]])))
+                                   should_stop=should_stop, on_bound=on_bound)
                 timings["lagrange_s"] = time.perf_counter() - t
         else:
             t = time.perf_counter()
             answer_first = safe_answer_first(p.max_changes, deadline, lex_time)  # then the bound also gets the time left after
             guide = make_guide(setup, net, costs, spec, lex, refine_until=_refine_deadline(p, deadline, lex_time),
                                rounds=min(p.bound_rounds, PLAN_ROUNDS_FIRST) if answer_first else p.bound_rounds,
-                               should_stop=should_stop,
-                               on_bound=lambda j, b: report("bound", names[j], None, _natural(names[j], b + held[names[j]])))
+                               should_stop=should_stop, on_bound=on_bound)
             timings["lagrange_s"] = time.perf_counter() - t
             t = time.perf_counter()
             assigned, note, viol, rounds = restricted_rounds(

@@ -16,9 +16,9 @@ from types import FrameType
 import typer
 
 from app.cli.output import message, rich_enabled, table
+from models.run import ANSWERED_STATES, FINAL_STATES
 
 app = typer.Typer(help="Seasonal renewal of pairings.", no_args_is_help=True)
-FINAL = ("optimal", "feasible", "infeasible", "failed", "cancelled")
 EXPORT_SUFFIXES = (".xlsx", ".csv", ".json")
 REPORT_SUFFIXES = (".html", ".xlsx")
 STOP_WAIT_S = 10.0  # after an interrupt, how long the solve may take to store its best answer
@@ -68,14 +68,14 @@ def _progress(run_id: str) -> None:
 
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn()) as bar:
             task = bar.add_task("queued")
-            while state not in FINAL:
+            while state not in FINAL_STATES:
                 time.sleep(0.5)
                 state, progress = poll()
                 bar.update(task, description=f"{state} · {progress.get('phase', '')} {progress.get('level') or ''} "
                                              f"value {progress.get('value')} bound {progress.get('bound')}")
     else:
         last = ""
-        while state not in FINAL:
+        while state not in FINAL_STATES:
             time.sleep(0.5)
             state, progress = poll()
             line = f"{state}: {progress.get('phase', '')} {progress.get('level') or ''}".strip()
@@ -113,7 +113,7 @@ def _stop(run_id: str, worker: threading.Thread, wait_s: float = STOP_WAIT_S) ->
             cancel_run(session, run=run)
     worker.join(timeout=wait_s)
     with session_scope() as session:
-        if session.execute(update(Run).where(Run.id == run_id, Run.state.not_in(FINAL)).values(
+        if session.execute(update(Run).where(Run.id == run_id, Run.state.not_in(FINAL_STATES)).values(
                 state="cancelled", finished_at=utcnow(), lease_expires_at=None, error=INTERRUPTED)
                            ).rowcount:  # type: ignore[attr-defined]
             notify_after_commit(session, run_id)
@@ -202,7 +202,7 @@ def rerun(
     if final["state"] == "cancelled":
         message(f"error: run {run_id} was cancelled")
         raise typer.Exit(1)
-    if final["state"] not in ("optimal", "feasible"):
+    if final["state"] not in ANSWERED_STATES:
         message(f"error: run {run_id} ended {final['state']}: {final['error'] or ''}")
         raise typer.Exit(1)
     _write_outputs(run_id, export=export, reports=report if plan.base_run else [])

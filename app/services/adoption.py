@@ -11,8 +11,7 @@ from sqlalchemy.orm import Session
 from app.errors import InvalidInput, NotFound, row_error
 from models import Run, SeasonAdoption
 from models.base import utcnow
-
-FINISHED = ("optimal", "feasible")
+from models.run import ANSWERED_STATES
 
 
 def adopt_run(session: Session, *, season: str, run_id: str, note: str | None) -> tuple[SeasonAdoption, str | None]:
@@ -23,7 +22,7 @@ def adopt_run(session: Session, *, season: str, run_id: str, note: str | None) -
     if run.season != season:
         raise InvalidInput(f"run {run_id} belongs to season {run.season!r}, not {season!r}",
                            errors=[row_error(None, "run_id", f"season {run.season!r}")])
-    if run.state not in FINISHED:
+    if run.state not in ANSWERED_STATES:
         raise InvalidInput(f"run {run_id} is {run.state}; only a run that ended optimal or feasible can be adopted",
                            errors=[row_error(None, "run_id", run.state)])
     before = session.scalar(select(SeasonAdoption.run_id).where(SeasonAdoption.season == season))
@@ -66,9 +65,9 @@ def seasons_overview(session: Session, *, season: str | None = None) -> list[dic
                                        .group_by(Run.season, Run.state)):
         assert s is not None  # the scope filters out runs without a season
         runs[s] += n
-        finished[s] += n if state in FINISHED else 0
+        finished[s] += n if state in ANSWERED_STATES else 0
     rank = func.row_number().over(partition_by=Run.season, order_by=(Run.finished_at.desc(), Run.id)).label("rank")
-    ranked = select(Run.season, Run.id, rank).where(scope, Run.state.in_(FINISHED)).subquery()
+    ranked = select(Run.season, Run.id, rank).where(scope, Run.state.in_(ANSWERED_STATES)).subquery()
     newest: dict[str, str] = dict(session.execute(select(ranked.c.season, ranked.c.id).where(ranked.c.rank == 1)).all())
     adoptions = {a.season: a for a in session.scalars(select(SeasonAdoption).where(SeasonAdoption.season.in_(runs)))}
     pairing = {s: adoptions[s].run_id if s in adoptions else newest.get(s) for s in runs}

@@ -31,15 +31,22 @@ def _drop_reason(pair: tuple[str, str], *, grades: dict[tuple[str, str], str | N
     return "better match"
 
 
+def _renewed(run: Run) -> str | None:
+    # The run this one renews (or takes continuity from), if any.
+    params = run.params or {}
+    base: str | None = params.get("renews") or params.get("previous_run")
+    return base
+
+
 def change_names(session: Session, *, run: Run) -> dict[str, Any]:
     """Display names for a change report: as frozen with the renewed run's input, then with this run's."""
-    base = session.get(Run, (run.params or {}).get("renews") or (run.params or {}).get("previous_run") or "")
+    base = session.get(Run, _renewed(run) or "")
     return names_of(session, runs=[r for r in (base, run) if r is not None])
 
 
 def change_report(session: Session, *, run: Run) -> dict[str, Any]:
     """Compare a renewal run with the run it renewed; every change carries its reason."""
-    base = (run.params or {}).get("renews") or (run.params or {}).get("previous_run")
+    base = _renewed(run)
     if not base:
         raise InvalidInput(f"run {run.id} renewed no earlier run (no renews or previous_run)",
                            errors=[row_error(None, "renews", "missing")])

@@ -19,6 +19,7 @@ from app.schemas.runs import PairRef, PreviousPairIn, RunCreate
 from app.services.records import grades_for_season
 from app.services.snapshot import load_specialists, load_villages
 from models import Run, RunAssignment, SeasonAdoption
+from models.run import ANSWERED_STATES
 from solver import MatchParams, Specialist, Village
 from solver.validate import pair_days
 
@@ -42,11 +43,11 @@ def season_run(session: Session, *, season: str) -> Run:
         adopted = session.get(Run, adoption.run_id)
         assert adopted is not None  # the foreign key cascades
         return adopted
-    run = session.scalar(select(Run).where(Run.season == season, Run.state.in_(("optimal", "feasible")))
+    run = session.scalar(select(Run).where(Run.season == season, Run.state.in_(ANSWERED_STATES))
                          .order_by(Run.finished_at.desc()).limit(1))
     if run is None:
         known = sorted({s for (s,) in session.execute(select(Run.season).where(
-            Run.state.in_(("optimal", "feasible")), Run.season.is_not(None))).all() if s is not None})
+            Run.state.in_(ANSWERED_STATES), Run.season.is_not(None))).all() if s is not None})
         raise NotFound(f"unknown season {season!r}: no finished run has it (seasons with runs: "
                        f"{', '.join(known) or 'none'})")
     return run
@@ -57,7 +58,7 @@ def latest_other_season(session: Session, *, season: str) -> str | None:
     ended optimal or feasible (labels compare as strings: "2026" < "2026H2" < "2027"), else the greatest other
     one; None before the first season. Re-running an older season later does not change it."""
     seasons = {s for s in session.scalars(select(Run.season).distinct().where(
-        Run.state.in_(("optimal", "feasible")), Run.season.is_not(None), Run.season != season)) if s is not None}
+        Run.state.in_(ANSWERED_STATES), Run.season.is_not(None), Run.season != season)) if s is not None}
     return max([s for s in seasons if s < season] or seasons, default=None)
 
 
@@ -67,7 +68,7 @@ def base_run(session: Session, *, from_season: str | None, from_run: str | None,
         run = session.get(Run, from_run)
         if run is None:
             raise NotFound(f"run {from_run} not found")
-        if run.state not in ("optimal", "feasible"):
+        if run.state not in ANSWERED_STATES:
             raise InvalidInput(f"run {from_run} ended {run.state}; renew from a finished run",
                                errors=[row_error(None, "from_run", run.state)])
     elif from_season:
