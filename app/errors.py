@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
@@ -69,6 +70,10 @@ def errors_from_pydantic(raw: Iterable[Mapping[str, Any]], *, skip: int = 1) -> 
     out = []
     for err in raw:
         loc = list(err.get("loc", ()))[skip:]
+        if err.get("type") == "json_invalid":  # its location is a character offset into the body, not a row
+            where = f"character {loc[0] + 1} of the body: " if loc and isinstance(loc[0], int) else ""
+            out.append(row_error(None, "(body)", f"{where}{err.get('msg', 'invalid JSON')}"))
+            continue
         row = loc.pop(0) if loc and isinstance(loc[0], int) else None
         field = ".".join(str(p) for p in loc) or "(body)"
         out.append(row_error(row, field, err.get("msg", "invalid")))
@@ -103,9 +108,24 @@ async def _handle_integrity(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(err.to_dict(), status_code=err.status_code)
 
 
+async def _handle_stale(_: Request, exc: Exception) -> JSONResponse:
+    # A concurrent request changed the row between this one's read and its write (optimistic lock).
+    err = PreconditionFailed("the record was changed by a concurrent request; nothing was written, fetch it again and retry")
+    return JSONResponse(err.to_dict(), status_code=err.status_code)
+
+
+async def _handle_unexpected(_: Request, exc: Exception) -> JSONResponse:
+    # Anything else is a bug: the same envelope for the caller; the server log keeps the traceback.
+    err = JieduiError("internal error: the request did not complete; the server log has the details")
+    err.status_code, err.code = 500, "internal_error"
+    return JSONResponse(err.to_dict(), status_code=500)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers on the app."""
     app.add_exception_handler(JieduiError, _handle_jiedui)
     app.add_exception_handler(RequestValidationError, _handle_validation)
     app.add_exception_handler(StarletteHTTPException, _handle_http)
     app.add_exception_handler(IntegrityError, _handle_integrity)
+    app.add_exception_handler(StaleDataError, _handle_stale)
+    app.add_exception_handler(Exception, _handle_unexpected)

@@ -13,6 +13,7 @@ from app.api.health import router as health_router
 from app.api.runs import add_run_schemas
 from app.db import migrate_to_head
 from app.errors import PayloadTooLarge, install_error_handlers
+from app.schemas.common import ERROR_RESPONSES
 from app.settings import get_settings
 from app.workers.local import start_runner, stop_runner
 
@@ -51,7 +52,7 @@ def create_app() -> FastAPI:
         return await call_next(request)
 
     application.include_router(health_router)
-    application.include_router(api_router, prefix="/api/v1")
+    application.include_router(api_router, prefix="/api/v1", responses=ERROR_RESPONSES)
 
     def openapi() -> dict[str, Any]:
         if application.openapi_schema is None:

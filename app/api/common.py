@@ -2,13 +2,14 @@
 
 import base64
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Query, Response
+from fastapi import Body, Query, Response
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import DateTime, Select, and_, or_
+from sqlalchemy import DateTime, Select, Table, and_, or_, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.errors import (
@@ -17,11 +18,26 @@ from app.errors import (
     PreconditionFailed,
     errors_from_pydantic,
 )
-from models.base import UTCDateTime
+from models.base import Entity, UTCDateTime
 
 M = TypeVar("M", bound=BaseModel)
 Cursor = Annotated[str | None, Query(description="next_cursor of the previous page")]
 Limit = Annotated[int, Query(ge=1, le=1000)]
+
+
+def sort_query(columns: Mapping[str, Any], default: str) -> Any:
+    """The `sort` query parameter of a list: its valid values ("field" ascending, "-field" descending) in the docs."""
+    values = [v for c in columns for v in (c, f"-{c}")]
+    return Query(description=f"order of the list: a field ascending, or descending with '-'; default {default}",
+                 json_schema_extra={"enum": values})
+
+
+def patch_body(model: type[BaseModel]) -> Any:
+    """A JSON merge-patch body (RFC 7396) over `model`, its fields named in the docs."""
+    return Body(description=f"JSON merge patch (RFC 7396) of {model.__name__}: any of "
+                            f"{', '.join(model.model_fields)}; fields left out keep their values, null clears "
+                            "an optional one; the merged whole is validated as a PUT body would be",
+                media_type="application/merge-patch+json")
 
 
 def check_bulk_size(rows: list[Any], max_rows: int) -> None:
@@ -115,6 +131,22 @@ def check_if_match(if_match: str | None, code: str, version: int) -> None:
     raise PreconditionFailed(
         f"{code} has changed (now version {version}); fetch it again and retry", current_etag=etag_of(code, version)
     )
+
+
+def guard_version(session: Session, entity: Entity, if_match: str | None) -> None:
+    """412 unless If-Match names the current version; then hold the row until the request commits.
+
+    The conditional no-op UPDATE takes the row's write lock (the database's, on SQLite), so a concurrent
+    write with the same If-Match waits for this one and then finds the version moved: one wins, the rest 412.
+    """
+    if if_match is None:
+        return
+    check_if_match(if_match, entity.code, entity.version)
+    table: Table = type(entity).__table__  # type: ignore[attr-defined]
+    claimed = session.execute(update(table).where(table.c.id == entity.id, table.c.version == entity.version)
+                              .values(version=table.c.version).execution_options(synchronize_session=False))
+    if claimed.rowcount == 0:  # type: ignore[attr-defined]
+        raise PreconditionFailed(f"{entity.code} was changed by a concurrent request; fetch it again and retry")
 
 
 def apply_patch(model: type[M], current: dict[str, Any], patch: dict[str, Any]) -> M:

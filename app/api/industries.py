@@ -9,9 +9,11 @@ from app.api.common import (
     Limit,
     apply_patch,
     check_bulk_size,
-    check_if_match,
+    guard_version,
     paginate,
+    patch_body,
     set_etag,
+    sort_query,
 )
 from app.api.deps import IfMatch, SessionDep, SettingsDep
 from app.schemas.common import BulkResult, ListPage
@@ -24,7 +26,8 @@ SORTS = {"code": Industry.code, "name_zh": Industry.name_zh, "updated_at": Indus
 
 
 @router.get("/industries", response_model=ListPage[IndustryOut])
-def list_industries(session: SessionDep, cursor: Cursor = None, limit: Limit = 100, sort: str = "code") -> Any:
+def list_industries(session: SessionDep, cursor: Cursor = None, limit: Limit = 100,
+                    sort: Annotated[str, sort_query(SORTS, "code")] = "code") -> Any:
     page = paginate(session, svc.list_industries_query(), sort=sort, columns=SORTS, id_column=Industry.id,
                     cursor=cursor, limit=limit)
     return {"items": page.items, "next_cursor": page.next_cursor}
@@ -55,17 +58,17 @@ def read_industry(session: SessionDep, code: str, response: Response) -> Any:
 def replace_industry(session: SessionDep, code: str, data: IndustryIn, response: Response,
                      if_match: IfMatch = None) -> Any:
     industry = svc.get_industry(session, code=code)
-    check_if_match(if_match, industry.code, industry.version)
+    guard_version(session, industry, if_match)
     industry = svc.update_industry(session, industry=industry, data=data)
     set_etag(response, industry.code, industry.version)
     return industry
 
 
 @router.patch("/industries/{code}", response_model=IndustryOut)
-def patch_industry(session: SessionDep, code: str, patch: Annotated[dict[str, Any], Body()], response: Response,
+def patch_industry(session: SessionDep, code: str, patch: Annotated[dict[str, Any], patch_body(IndustryIn)], response: Response,
                    if_match: IfMatch = None) -> Any:
     industry = svc.get_industry(session, code=code)
-    check_if_match(if_match, industry.code, industry.version)
+    guard_version(session, industry, if_match)
     current = IndustryOut.model_validate(industry).model_dump(include=set(IndustryIn.model_fields))
     industry = svc.update_industry(session, industry=industry, data=apply_patch(IndustryIn, current, patch))
     set_etag(response, industry.code, industry.version)
@@ -75,5 +78,5 @@ def patch_industry(session: SessionDep, code: str, patch: Annotated[dict[str, An
 @router.delete("/industries/{code}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_industry(session: SessionDep, code: str, if_match: IfMatch = None) -> None:
     industry = svc.get_industry(session, code=code)
-    check_if_match(if_match, industry.code, industry.version)
+    guard_version(session, industry, if_match)
     svc.delete_industry(session, industry=industry)

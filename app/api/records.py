@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, status
 
-from app.api.common import Cursor, Limit, check_bulk_size, paginate
+from app.api.common import Cursor, Limit, check_bulk_size, paginate, sort_query
 from app.api.deps import SessionDep, SettingsDep
 from app.schemas.common import BulkResult, ListPage
 from app.schemas.records import ServiceRecordFilters, ServiceRecordIn, ServiceRecordOut
@@ -17,7 +17,7 @@ SORTS = {"season": ServiceRecord.season, "updated_at": ServiceRecord.updated_at}
 
 @router.get("", response_model=ListPage[ServiceRecordOut])
 def list_records(session: SessionDep, filters: Annotated[ServiceRecordFilters, Query()], cursor: Cursor = None,
-                 limit: Limit = 100, sort: str = "season") -> Any:
+                 limit: Limit = 100, sort: Annotated[str, sort_query(SORTS, "season")] = "season") -> Any:
     page = paginate(session, svc.list_records_query(filters=filters), sort=sort, columns=SORTS,
                     id_column=ServiceRecord.id, cursor=cursor, limit=limit)
     return {"items": [svc.record_out(r) for r in page.items], "next_cursor": page.next_cursor}

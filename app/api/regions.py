@@ -9,12 +9,14 @@ from app.api.common import (
     Limit,
     apply_patch,
     check_bulk_size,
-    check_if_match,
+    guard_version,
     paginate,
+    patch_body,
     set_etag,
+    sort_query,
 )
 from app.api.deps import IfMatch, SessionDep, SettingsDep
-from app.schemas.common import BulkResult, ListPage
+from app.schemas.common import BulkResult, CountyCode, ListPage
 from app.schemas.regions import CountyIn, CountyOut, TownshipIn, TownshipOut
 from app.services import regions as svc
 from models import County, Township
@@ -25,7 +27,8 @@ SORTS_TOWNSHIP = {"code": Township.code, "name": Township.name, "updated_at": To
 
 
 @router.get("/counties", response_model=ListPage[CountyOut])
-def list_counties(session: SessionDep, cursor: Cursor = None, limit: Limit = 100, sort: str = "code") -> Any:
+def list_counties(session: SessionDep, cursor: Cursor = None, limit: Limit = 100,
+                  sort: Annotated[str, sort_query(SORTS_COUNTY, "code")] = "code") -> Any:
     page = paginate(session, svc.list_counties_query(), sort=sort, columns=SORTS_COUNTY, id_column=County.id,
                     cursor=cursor, limit=limit)
     return {"items": page.items, "next_cursor": page.next_cursor}
@@ -55,17 +58,17 @@ def read_county(session: SessionDep, code: str, response: Response) -> Any:
 @router.put("/counties/{code}", response_model=CountyOut)
 def replace_county(session: SessionDep, code: str, data: CountyIn, response: Response, if_match: IfMatch = None) -> Any:
     county = svc.get_county(session, code=code)
-    check_if_match(if_match, county.code, county.version)
+    guard_version(session, county, if_match)
     county = svc.update_county(session, county=county, data=data)
     set_etag(response, county.code, county.version)
     return county
 
 
 @router.patch("/counties/{code}", response_model=CountyOut)
-def patch_county(session: SessionDep, code: str, patch: Annotated[dict[str, Any], Body()], response: Response,
+def patch_county(session: SessionDep, code: str, patch: Annotated[dict[str, Any], patch_body(CountyIn)], response: Response,
                  if_match: IfMatch = None) -> Any:
     county = svc.get_county(session, code=code)
-    check_if_match(if_match, county.code, county.version)
+    guard_version(session, county, if_match)
     current = CountyOut.model_validate(county).model_dump(include=set(CountyIn.model_fields))
     county = svc.update_county(session, county=county, data=apply_patch(CountyIn, current, patch))
     set_etag(response, county.code, county.version)
@@ -75,13 +78,13 @@ def patch_county(session: SessionDep, code: str, patch: Annotated[dict[str, Any]
 @router.delete("/counties/{code}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_county(session: SessionDep, code: str, if_match: IfMatch = None) -> None:
     county = svc.get_county(session, code=code)
-    check_if_match(if_match, county.code, county.version)
+    guard_version(session, county, if_match)
     svc.delete_county(session, county=county)
 
 
 @router.get("/townships", response_model=ListPage[TownshipOut])
-def list_townships(session: SessionDep, county: str | None = None, cursor: Cursor = None, limit: Limit = 100,
-                   sort: str = "code") -> Any:
+def list_townships(session: SessionDep, county: CountyCode | None = None, cursor: Cursor = None, limit: Limit = 100,
+                   sort: Annotated[str, sort_query(SORTS_TOWNSHIP, "code")] = "code") -> Any:
     page = paginate(session, svc.list_townships_query(county=county), sort=sort, columns=SORTS_TOWNSHIP,
                     id_column=Township.id, cursor=cursor, limit=limit)
     return {"items": [svc.township_out(t) for t in page.items], "next_cursor": page.next_cursor}
@@ -112,17 +115,17 @@ def read_township(session: SessionDep, code: str, response: Response) -> Any:
 def replace_township(session: SessionDep, code: str, data: TownshipIn, response: Response,
                      if_match: IfMatch = None) -> Any:
     township = svc.get_township(session, code=code)
-    check_if_match(if_match, township.code, township.version)
+    guard_version(session, township, if_match)
     township = svc.update_township(session, township=township, data=data)
     set_etag(response, township.code, township.version)
     return svc.township_out(township)
 
 
 @router.patch("/townships/{code}", response_model=TownshipOut)
-def patch_township(session: SessionDep, code: str, patch: Annotated[dict[str, Any], Body()], response: Response,
+def patch_township(session: SessionDep, code: str, patch: Annotated[dict[str, Any], patch_body(TownshipIn)], response: Response,
                    if_match: IfMatch = None) -> Any:
     township = svc.get_township(session, code=code)
-    check_if_match(if_match, township.code, township.version)
+    guard_version(session, township, if_match)
     current = {k: v for k, v in svc.township_out(township).items() if k in TownshipIn.model_fields}
     township = svc.update_township(session, township=township, data=apply_patch(TownshipIn, current, patch))
     set_etag(response, township.code, township.version)
@@ -132,5 +135,5 @@ def patch_township(session: SessionDep, code: str, patch: Annotated[dict[str, An
 @router.delete("/townships/{code}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_township(session: SessionDep, code: str, if_match: IfMatch = None) -> None:
     township = svc.get_township(session, code=code)
-    check_if_match(if_match, township.code, township.version)
+    guard_version(session, township, if_match)
     svc.delete_township(session, township=township)

@@ -9,9 +9,11 @@ from app.api.common import (
     Limit,
     apply_patch,
     check_bulk_size,
-    check_if_match,
+    guard_version,
     paginate,
+    patch_body,
     set_etag,
+    sort_query,
 )
 from app.api.deps import IfMatch, SessionDep, SettingsDep
 from app.schemas.common import BulkResult, ListPage
@@ -26,7 +28,7 @@ SORTS = {"code": Specialist.code, "name": Specialist.name, "updated_at": Special
 
 @router.get("", response_model=ListPage[SpecialistOut])
 def list_specialists(session: SessionDep, filters: Annotated[SpecialistFilters, Query()], cursor: Cursor = None,
-                     limit: Limit = 100, sort: str = "code") -> Any:
+                     limit: Limit = 100, sort: Annotated[str, sort_query(SORTS, "code")] = "code") -> Any:
     page = paginate(session, svc.list_specialists_query(session, filters=filters), sort=sort, columns=SORTS,
                     id_column=Specialist.id, cursor=cursor, limit=limit)
     return {"items": svc.specialists_out(session, specialists=page.items), "next_cursor": page.next_cursor}
@@ -64,17 +66,17 @@ def read_team_of(session: SessionDep, code: str, response: Response) -> Any:
 def replace_specialist(session: SessionDep, code: str, data: SpecialistIn, response: Response,
                        if_match: IfMatch = None) -> Any:
     specialist = svc.get_specialist(session, code=code)
-    check_if_match(if_match, specialist.code, specialist.version)
+    guard_version(session, specialist, if_match)
     specialist = svc.update_specialist(session, specialist=specialist, data=data)
     set_etag(response, specialist.code, specialist.version)
     return svc.specialist_out(session, specialist=specialist)
 
 
 @router.patch("/{code}", response_model=SpecialistOut)
-def patch_specialist(session: SessionDep, code: str, patch: Annotated[dict[str, Any], Body()], response: Response,
-                     if_match: IfMatch = None) -> Any:
+def patch_specialist(session: SessionDep, code: str, patch: Annotated[dict[str, Any], patch_body(SpecialistIn)],
+                     response: Response, if_match: IfMatch = None) -> Any:
     specialist = svc.get_specialist(session, code=code)
-    check_if_match(if_match, specialist.code, specialist.version)
+    guard_version(session, specialist, if_match)
     current = {k: v for k, v in svc.specialist_out(session, specialist=specialist).items()
                if k in SpecialistIn.model_fields}
     if patch.get("kind", current["kind"]) != "team":  # leaving "team" drops the member list
@@ -87,5 +89,5 @@ def patch_specialist(session: SessionDep, code: str, patch: Annotated[dict[str, 
 @router.delete("/{code}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_specialist(session: SessionDep, code: str, if_match: IfMatch = None) -> None:
     specialist = svc.get_specialist(session, code=code)
-    check_if_match(if_match, specialist.code, specialist.version)
+    guard_version(session, specialist, if_match)
     svc.delete_specialist(session, specialist=specialist)

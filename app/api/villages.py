@@ -9,9 +9,11 @@ from app.api.common import (
     Limit,
     apply_patch,
     check_bulk_size,
-    check_if_match,
+    guard_version,
     paginate,
+    patch_body,
     set_etag,
+    sort_query,
 )
 from app.api.deps import IfMatch, SessionDep, SettingsDep
 from app.schemas.common import BulkResult, CountyCode, ListPage, TownshipCode
@@ -42,7 +44,7 @@ def list_villages(
     name_contains: Annotated[str | None, Query(max_length=100)] = None,
     cursor: Cursor = None,
     limit: Limit = 100,
-    sort: str = "code",
+    sort: Annotated[str, sort_query(SORTS, "code")] = "code",
 ) -> Any:
     named = (("industry", industry), ("primary_industry", primary_industry))
     wanted: list[tuple[int | None, str, str]] = [(None, field, code) for field, code in named if code]
@@ -82,17 +84,17 @@ def read_village(session: SessionDep, code: str, response: Response) -> Any:
 def replace_village(session: SessionDep, code: str, data: VillageIn, response: Response,
                     if_match: IfMatch = None) -> Any:
     village = svc.get_village(session, code=code)
-    check_if_match(if_match, village.code, village.version)
+    guard_version(session, village, if_match)
     village = svc.update_village(session, village=village, data=data)
     set_etag(response, village.code, village.version)
     return svc.village_out(village, industry_codes_by_id(session))
 
 
 @router.patch("/villages/{code}", response_model=VillageOut)
-def patch_village(session: SessionDep, code: str, patch: Annotated[dict[str, Any], Body()], response: Response,
+def patch_village(session: SessionDep, code: str, patch: Annotated[dict[str, Any], patch_body(VillageIn)], response: Response,
                   if_match: IfMatch = None) -> Any:
     village = svc.get_village(session, code=code)
-    check_if_match(if_match, village.code, village.version)
+    guard_version(session, village, if_match)
     codes = industry_codes_by_id(session)
     current = {k: v for k, v in svc.village_out(village, codes).items() if k in VillageIn.model_fields}
     current["needs"] = [{k: v for k, v in n.items() if k in NeedIn.model_fields} for n in current["needs"]]
@@ -106,5 +108,5 @@ def patch_village(session: SessionDep, code: str, patch: Annotated[dict[str, Any
 @router.delete("/villages/{code}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_village(session: SessionDep, code: str, if_match: IfMatch = None) -> None:
     village = svc.get_village(session, code=code)
-    check_if_match(if_match, village.code, village.version)
+    guard_version(session, village, if_match)
     svc.delete_village(session, village=village)

@@ -140,9 +140,12 @@ def import_(
     kind: Kind = typer.Argument(..., help="what the file holds"),
     file: Path = typer.Argument(..., help="a .csv (UTF-8 or GB18030) or .json file (array of API bodies)"),
 ) -> None:
-    """Upsert a catalogue file, all or nothing; exit 2 naming line and field if any row is bad."""
+    """Upsert a catalogue file, all or nothing; exit 2 naming line and field if any row is bad.
+
+    A CSV may hold only some columns: the entries it updates keep their stored values of the others.
+    """
     s = spec(kind)
-    import_file(file, columns=s.columns, bulk=s.bulk, title=f"{kind.value} imported")
+    import_file(file, columns=s.columns, bulk=s.bulk, title=f"{kind.value} imported", stored=s.fetch)
 
 
 @app.command("export")

@@ -48,6 +48,7 @@ class Loaded:
     bodies: list[dict[str, Any]]
     where: list[str]
     kind: str  # "csv" or "json"
+    fields: list[str] = field(default_factory=list)  # CSV: the fields its header names
 
 
 @dataclass
@@ -146,11 +147,15 @@ def _read_csv(text: str, columns: Columns, provided: Sequence[str]) -> Loaded:
         if not any(c.strip() for c in cells):
             continue  # blank lines, or rows Excel left with only separators
         here = f"line {start}"
-        if len(cells) > len(names):
+        if any(c.strip() for c in cells[len(names):]):
             problems.append((here, None, f"{len(cells)} cells but the header names {len(names)} columns"))
             continue
         body: dict[str, Any] = {}
-        for name, cell in zip(names, cells, strict=False):
+        for i, (name, cell) in enumerate(zip(names, cells, strict=False)):
+            if not name:  # a column without a header (Excel keeps stray columns) may only hold blanks
+                if cell.strip():
+                    problems.append((here, None, f"a value ({cell.strip()!r}) in column {i + 1}, which has no header"))
+                continue
             try:
                 _put(body, name, cell, columns)
             except ValueError as exc:
@@ -159,7 +164,7 @@ def _read_csv(text: str, columns: Columns, provided: Sequence[str]) -> Loaded:
         where.append(here)
     if problems:
         raise BadInput(problems)
-    return Loaded(bodies, where, "csv")
+    return Loaded(bodies, where, "csv", [n for n in names if n])
 
 
 def _header_fields(header: list[str], columns: Columns, provided: Sequence[str]) -> list[str]:
@@ -167,6 +172,9 @@ def _header_fields(header: list[str], columns: Columns, provided: Sequence[str])
     problems: list[tuple[str, str | None, str]] = []
     names: list[str] = []
     for cell in header:
+        if not cell.strip():
+            names.append("")
+            continue
         name = columns.field_for(cell)
         if name is None:
             problems.append(("line 1", cell.strip(), f"unknown column {cell.strip()!r}; "
@@ -186,6 +194,11 @@ def _expected(columns: Columns) -> list[str]:
     return [columns.labels.get(f, f) for f in columns.fields]
 
 
+CODE_FIELDS = frozenset({"code", "county_code", "township_code", "home_region_code", "org_region_code",
+                         "village", "specialist", "county", "members", "leader"})
+EXCEL_NUMBER = re.compile(r"^[0-9]+\.0+$|^[0-9](\.[0-9]+)?[eE]\+?[0-9]+$")
+
+
 def _put(body: dict[str, Any], name: str, cell: str, columns: Columns) -> None:
     """Store one CSV cell: an empty cell is null where the field allows it and otherwise leaves the default."""
     value = cell.strip()
@@ -193,6 +206,9 @@ def _put(body: dict[str, Any], name: str, cell: str, columns: Columns) -> None:
         if _nullable(columns.model, name):
             body[name] = None
         return
+    if name in CODE_FIELDS and EXCEL_NUMBER.match(value):
+        raise ValueError(f"{value!r} looks like a code Excel turned into a number (it drops leading zeros and "
+                         "digits); format the column as text and enter the code again")
     if name in columns.parsers:
         body[name] = columns.parsers[name](value)
     elif _is_bool(columns.model, name) and value in ("是", "否"):
@@ -275,8 +291,13 @@ def _stderr(text: str) -> None:
 
 
 def import_file(path: Path, *, columns: Columns, bulk: Callable[..., tuple[int, int]], title: str,
-                override: Mapping[str, Any] | None = None) -> None:
-    """Read, validate and write a whole file in one transaction, then print the counts; exit 2 on bad input."""
+                override: Mapping[str, Any] | None = None,
+                stored: Callable[[Session], list[dict[str, Any]]] | None = None) -> None:
+    """Read, validate and write a whole file in one transaction, then print the counts; exit 2 on bad input.
+
+    With `stored` (the entries as bodies, by code), a CSV without some columns keeps those fields' stored values
+    for the entries it updates, instead of resetting them to their defaults.
+    """
     from app.db import session_scope
 
     kind: str | None = None
@@ -287,8 +308,10 @@ def import_file(path: Path, *, columns: Columns, bulk: Callable[..., tuple[int, 
         where = loaded.where
         for body in loaded.bodies:
             body.update(override or {})
-        rows = validate(loaded, columns.model)
         with session_scope() as session:
+            if stored is not None:
+                keep_absent(loaded, columns, stored=stored, session=session, provided=list(override or {}))
+            rows = validate(loaded, columns.model)
             created, updated = bulk(session, rows=rows)
     except BadInput as exc:
         report(_labelled(exc.problems, columns, kind), name=path.name, kind=kind)
@@ -303,6 +326,19 @@ def import_file(path: Path, *, columns: Columns, bulk: Callable[..., tuple[int, 
         _stderr(f"error: {path.name}: {type(exc).__name__}: {first}{hint}; nothing was written")
         raise typer.Exit(OTHER_ERROR) from None
     table(title, {"file": str(path), "rows": len(rows), "created": created, "updated": updated})
+
+
+def keep_absent(loaded: Loaded, columns: Columns, *, stored: Callable[[Session], list[dict[str, Any]]],
+                session: Session, provided: Sequence[str]) -> None:
+    """Fill the fields a CSV has no column for from the stored entry of the same code, where there is one."""
+    absent = [f for f in columns.model.model_fields if f not in loaded.fields and f not in provided]
+    if loaded.kind != "csv" or not absent:
+        return
+    by_code = {body["code"]: body for body in stored(session)}
+    for body in loaded.bodies:
+        old = by_code.get(str(body.get("code", "")).strip())
+        if old is not None:
+            body.update({f: old[f] for f in absent})
 
 
 def export_file(path: Path, *, columns: Columns, fetch: Callable[[Session], list[dict[str, Any]]], title: str,

@@ -5,10 +5,10 @@ from typing import Annotated, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-CountyCode = Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
-TownshipCode = Annotated[str, StringConstraints(pattern=r"^\d{9}$")]
-VillageCode = Annotated[str, StringConstraints(pattern=r"^\d{12}$")]
-RegionCode = Annotated[str, StringConstraints(pattern=r"^(\d{6}|\d{9}|\d{12})$")]
+CountyCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")]
+TownshipCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{9}$")]
+VillageCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{12}$")]
+RegionCode = Annotated[str, StringConstraints(pattern=r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$")]
 ExternalCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.\-]{1,64}$")]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Lon = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
@@ -58,3 +58,36 @@ class BulkResult(BaseModel):
     created: int
     updated: int
     total: int
+
+
+class ErrorItem(BaseModel):
+    """One problem: the row (index in the submitted array, or null) and the field it concerns."""
+
+    row: int | None
+    field: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    model_config = ConfigDict(extra="allow")  # e.g. current_etag on a 412
+
+    code: str = Field(description="short machine-readable kind, e.g. invalid_input, not_found, conflict")
+    message: str
+    errors: list[ErrorItem] | None = Field(None, description="every problem found (invalid input), up to 1,000")
+
+
+class ErrorEnvelope(BaseModel):
+    """How every error is answered."""
+
+    error: ErrorBody
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    404: {"model": ErrorEnvelope, "description": "an unknown code, run or path"},
+    409: {"model": ErrorEnvelope, "description": "the write conflicts with stored data (exists, still in use); "
+                                                 "nothing was written"},
+    412: {"model": ErrorEnvelope, "description": "If-Match names an old version (writes that send If-Match)"},
+    413: {"model": ErrorEnvelope, "description": "too many rows or too large a body"},
+    422: {"model": ErrorEnvelope, "description": "invalid input: every problem with its row and field; "
+                                                 "nothing was written"},
+}

@@ -13,7 +13,7 @@ import numpy as np
 from app.errors import InvalidInput, PayloadTooLarge, row_error
 from solver import PairTable
 
-VILLAGE = re.compile(r"^\d{12}$")
+VILLAGE = re.compile(r"^[0-9]{12}$")
 SPECIALIST = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 COLUMNS = {"specialist": "specialist", "特派员编号": "specialist", "village": "village", "区划代码": "village",
            "score": "score", "分值": "score", "effort_days": "effort_days", "工作天数": "effort_days"}

@@ -57,6 +57,14 @@ def record_out(record: ServiceRecord) -> dict[str, Any]:
             "updated_at": record.updated_at, "version": record.version}
 
 
+def _recorded(session: Session, column: Any, codes: set[str]) -> set[str]:
+    """Those of `codes` some stored record names in `column`."""
+    found: set[str] = set()
+    for part in chunks(sorted(codes), MAX_PARAMS):
+        found |= set(session.scalars(select(column).where(column.in_(part)).distinct()))
+    return found
+
+
 def record_problems(session: Session, *, rows: list[ServiceRecordIn]) -> list[dict[str, Any]]:
     """Every problem of a batch, sorted by row: repeated keys, unknown specialists and unknown villages."""
     errors: list[dict[str, Any]] = []
@@ -65,8 +73,11 @@ def record_problems(session: Session, *, rows: list[ServiceRecordIn]) -> list[di
     except InvalidInput as exc:
         errors += exc.errors
     # Any catalogue entry counts, active or not: a record may describe a season the specialist has since left.
-    specialists = ids_by_code(session, cast(Table, Specialist.__table__), (r.specialist for r in rows))
-    villages = ids_by_code(session, cast(Table, Village.__table__), (r.village for r in rows))
+    # A code that already has records counts too: records outlive deleted entries, and must re-import.
+    specialists = set(ids_by_code(session, cast(Table, Specialist.__table__), (r.specialist for r in rows)))
+    villages = set(ids_by_code(session, cast(Table, Village.__table__), (r.village for r in rows)))
+    specialists |= _recorded(session, RECORDS.c.specialist_code, {r.specialist for r in rows} - specialists)
+    villages |= _recorded(session, RECORDS.c.village_code, {r.village for r in rows} - villages)
     for i, r in enumerate(rows):
         if r.specialist not in specialists:
             errors.append(row_error(i, "specialist", f"specialist {r.specialist} does not exist"))

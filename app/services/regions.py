@@ -77,7 +77,7 @@ def list_townships_query(*, county: str | None) -> Select[Township]:
     """Townships, optionally of one county."""
     stmt = select(Township)
     if county:
-        stmt = stmt.where(Township.code.startswith(county))
+        stmt = stmt.where(Township.code.startswith(county, autoescape=True))
     return stmt
 
 

@@ -154,3 +154,16 @@ def test_grades_for_season(catalogue: TestClient) -> None:
         assert grades_for_season(session, season="2026") == {
             ("TP00001", "341525100201"): "优秀", ("TP00002", "341525100203"): "合格", ("TP00003", "341525101201"): None}
         assert grades_for_season(session, season="2024") == {}
+
+
+def test_records_of_deleted_entries_can_be_written_again(catalogue: TestClient) -> None:
+    # Records outlive the villages and specialists they name; updating them (a re-import) must still work.
+    assert catalogue.post(f"{URL}/bulk", json=[R1]).status_code == 200
+    assert catalogue.delete("/api/v1/villages/341525100201").status_code == 204
+    assert catalogue.delete("/api/v1/specialists/TP00001").status_code == 204
+    r = catalogue.post(f"{URL}/bulk", json=[{**R1, "grade": "良好"}])
+    assert r.status_code == 200, r.text
+    assert _list(catalogue)[0]["grade"] == "良好"
+    r = catalogue.post(f"{URL}/bulk", json=[rec("2027", "TP09999", "341525100201")])  # never known: still an error
+    assert r.status_code == 422
+    assert [(e["row"], e["field"]) for e in r.json()["error"]["errors"]] == [(0, "specialist")]

@@ -88,3 +88,25 @@ def test_delete_county_with_townships_conflicts(client: TestClient) -> None:
     assert client.delete("/api/v1/counties/341502").status_code == 409
     assert client.delete("/api/v1/townships/341502001").status_code == 204
     assert client.delete("/api/v1/counties/341502").status_code == 204
+
+
+def test_full_width_digits_are_not_a_code(client: TestClient) -> None:
+    # Unicode digits (全角, Arabic-Indic) matched \d and were stored, then broke the ETag header with a 500.
+    for code in ("３４１５９９", "٣٤١٥٩٨"):
+        r = client.post("/api/v1/counties/bulk", json=[{"code": code, "name": "全角县"}])
+        assert r.status_code == 422, r.text
+        assert r.json()["error"]["errors"][0]["field"] == "code"
+    r = client.post("/api/v1/specialists", json={"code": "TPX", "name": "某", "home_region_code": "３４１５２４"})
+    assert r.status_code == 422
+    assert client.get("/api/v1/counties").json()["items"] == []
+
+
+def test_township_county_filter_is_a_county_code(client: TestClient) -> None:
+    client.post("/api/v1/counties/bulk", json=[{"code": "341502", "name": "金安区"}, {"code": "341504", "name": "叶集区"}])
+    client.post("/api/v1/townships/bulk", json=[{"code": "341502001", "name": "甲"}, {"code": "341504001", "name": "乙"}])
+    codes = [t["code"] for t in client.get("/api/v1/townships", params={"county": "341504"}).json()["items"]]
+    assert codes == ["341504001"]
+    for bad in ("%", "3415_4", "abc"):  # used to act as LIKE patterns, or return an empty list
+        r = client.get("/api/v1/townships", params={"county": bad})
+        assert r.status_code == 422, bad
+        assert r.json()["error"]["errors"][0]["field"] == "county"

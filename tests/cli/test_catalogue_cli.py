@@ -165,3 +165,34 @@ def test_unknown_kind_and_extension(db: Engine, tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "use .csv or .json" in bad.output
     assert run("catalogue", "export", "villages", str(tmp_path / "x.csv"), "--encoding", "latin-1").exit_code == 2
     assert _count(County) == 0 and _count(Township) == 0
+
+
+def test_csv_without_some_columns_keeps_the_stored_values(loaded: Engine, tmp_path: Path) -> None:
+    # A file of only code, name and kind used to reset needs, coordinates and flags to their defaults.
+    (tmp_path / "v.csv").write_bytes("code,name,kind\n341525100201,甲村新名,村委会\n341525100299,新村,村委会\n"
+                                     .encode("gb18030"))
+    _import("villages", tmp_path / "v.csv")
+    villages = {v["code"]: v for v in _export("villages", tmp_path / "v.json")}
+    old = villages["341525100201"]
+    assert old["name"] == "甲村新名"
+    assert (old["lon"], old["poverty_alleviated"], len(old["needs"])) == (116.34, True, 2)
+    assert villages["341525100299"]["needs"] == []  # a new entry takes the defaults
+
+
+def test_csv_columns_excel_left_without_a_header_are_ignored(loaded: Engine, tmp_path: Path) -> None:
+    (tmp_path / "c.csv").write_text("code,name,,\n341525,霍山县,,\n", encoding="utf-8-sig")
+    _import("counties", tmp_path / "c.csv")
+    (tmp_path / "bad.csv").write_text("code,name,\n341525,霍山县,多余\n", encoding="utf-8-sig")
+    result = run("catalogue", "import", "counties", str(tmp_path / "bad.csv"))
+    assert result.exit_code == 2
+    assert "line 2: a value ('多余') in column 3, which has no header" in result.output
+
+
+@pytest.mark.parametrize("code", ["341525100201.0", "3.41525E+11"])
+def test_a_code_excel_turned_into_a_number_is_named(loaded: Engine, tmp_path: Path, code: str) -> None:
+    (tmp_path / "v.csv").write_text(f"code,name,kind\n{code},甲村,村委会\n", encoding="utf-8-sig")
+    result = run("catalogue", "import", "villages", str(tmp_path / "v.csv"))
+    assert result.exit_code == 2
+    assert "line 2, field code" in result.output and "format the column as text" in result.output
+    (tmp_path / "s.csv").write_text("code,name\n12345.0,某人\n", encoding="utf-8-sig")
+    assert run("catalogue", "import", "specialists", str(tmp_path / "s.csv")).exit_code == 2

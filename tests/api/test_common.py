@@ -1,0 +1,58 @@
+"""What every catalogue endpoint shares: If-Match under concurrency, the error envelope in the docs, sort values."""
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select, update
+
+from app.api.common import etag_of, guard_version
+from app.db import get_sessionmaker
+from app.errors import PreconditionFailed
+from models import Specialist
+from tests.catalogue import load_small_catalogue
+
+
+def test_if_match_loses_to_a_write_committed_after_the_read(client: TestClient) -> None:
+    load_small_catalogue(client)
+    sessions = get_sessionmaker()
+    with sessions() as mine:
+        specialist = mine.scalars(select(Specialist).where(Specialist.code == "TP00001")).one()
+        seen = etag_of(specialist.code, specialist.version)
+        with sessions() as theirs:  # another request writes between this one's read and its write
+            theirs.execute(update(Specialist).where(Specialist.code == "TP00001").values(version=Specialist.version + 1))
+            theirs.commit()
+        try:
+            guard_version(mine, specialist, seen)
+        except PreconditionFailed as exc:
+            assert "concurrent" in exc.message
+        else:
+            raise AssertionError("a stale If-Match passed")
+
+
+def test_if_match_holds_for_the_current_version(client: TestClient) -> None:
+    load_small_catalogue(client)
+    etag = client.get("/api/v1/specialists/TP00001").headers["ETag"]
+    r = client.patch("/api/v1/specialists/TP00001", json={"name": "新名"}, headers={"If-Match": etag})
+    assert r.status_code == 200, r.text
+    assert r.headers["ETag"] == etag.replace(".1", ".2")  # one write, one version
+    again = client.patch("/api/v1/specialists/TP00001", json={"name": "又一名"}, headers={"If-Match": etag})
+    assert again.status_code == 412
+
+
+def test_docs_describe_the_error_envelope_and_sort_values(client: TestClient) -> None:
+    doc = client.get("/openapi.json").json()
+    patch = doc["paths"]["/api/v1/villages/{code}"]["patch"]
+    for status in ("404", "409", "412", "422"):
+        assert patch["responses"][status]["content"]["application/json"]["schema"]["$ref"].endswith("ErrorEnvelope")
+    assert "HTTPValidationError" not in doc["components"]["schemas"]
+    body = patch["requestBody"]["content"]["application/merge-patch+json"]["schema"]
+    assert "needs" in body["description"]
+    sort = [p for p in doc["paths"]["/api/v1/townships"]["get"]["parameters"] if p["name"] == "sort"][0]
+    assert sort["schema"]["enum"] == ["code", "-code", "name", "-name", "updated_at", "-updated_at"]
+
+
+def test_malformed_json_names_a_character_not_a_row(client: TestClient) -> None:
+    r = client.post("/api/v1/counties/bulk", content=b'[{"code": "341502", "name": "a"},,{}]',
+                    headers={"Content-Type": "application/json"})
+    assert r.status_code == 422
+    error = r.json()["error"]
+    assert error["errors"][0]["row"] is None
+    assert "character 34 of the body" in error["message"]
