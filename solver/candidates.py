@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from solver.model import MatchInstance, MatchParams, grade_rank
+from solver.model import MatchInstance, MatchParams, keeps_continuity
 from solver.pairs import keyed, lookup, merged_overrides
 from solver.spatial import spatial_blocks
 
@@ -351,12 +351,7 @@ def _fill_pair_data(prep: Prepared, over_keys: np.ndarray, over_score: np.ndarra
     prep.score[pos[with_score]] = over_score[with_score]
     with_days = hit & ~np.isnan(over_days)
     prep.days[pos[with_days]] = over_days[with_days]
-    good = grade_rank(p.continuity_min_grade)
-    prev = [
-        (q.specialist_id, q.village_id)
-        for q in p.previous
-        if grade_rank(q.grade) >= max(good, 0)
-    ]
+    prev = [(q.specialist_id, q.village_id) for q in p.previous if keeps_continuity(q.grade, p.continuity_min_grade)]
     prev_keys = np.array(
         [
             prep.key(np.array([s_index[a]]), np.array([v_index[b]]))[0]

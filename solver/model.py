@@ -23,6 +23,11 @@ def grade_rank(grade: str | None) -> int:
     return GRADES.index(grade) if grade in GRADES else -1
 
 
+def keeps_continuity(grade: str | None, min_grade: str) -> bool:
+    """Whether last season's pair with this grade counts for continuity: graded at least min_grade, or ungraded."""
+    return grade is None or grade_rank(grade) >= max(grade_rank(min_grade), 0)
+
+
 @dataclass(frozen=True)
 class Specialist(Serial):
     id: str
@@ -94,7 +99,7 @@ class PairOverride(Serial):
 class PreviousPair(Serial):
     specialist_id: str
     village_id: str
-    grade: str | None = None
+    grade: str | None = None  # None: not evaluated yet (counts for continuity, as 合格 does)
 
 
 @dataclass(frozen=True)

@@ -121,8 +121,12 @@ def make_guide(setup: Setup, net: Network, costs: list[np.ndarray], spec: list[l
     achieved = [int(np.dot(costs[j], flow)) for j in group]
 
     def heard(value: int) -> None:
+        # Progress names the level the bound speaks of: the second, unless it shows the network's first-level
+        # value out of reach (then the second's bound, which assumes that value, means nothing).
         if on_bound is not None and len(group) > 1:
-            on_bound(group[1], lagrange.level_bounds(-value, scales, ranges, achieved, grains, floors)[1])
+            b = lagrange.level_bounds(-value, scales, ranges, achieved, grains, floors)
+            i = 0 if b[0] > achieved[0] else 1
+            on_bound(group[i], b[i])
 
     heard(answer.value)
     unit = float(scales[1] * 100) if len(scales) > 1 else 1.0  # LP units: points of the second level

@@ -156,6 +156,8 @@ def solve(
                 timings["lagrange_s"] = time.perf_counter() - t
         else:
             t = time.perf_counter()
+            # restriction rounds report coverage, against its network-relaxation value
+            relaxed_coverage = _natural("coverage", bounds[names.index("coverage")]) if "coverage" in names else None
             answer_first = safe_answer_first(p.max_changes, deadline, lex_time)  # then the bound also gets the time left after
             guide = make_guide(setup, net, costs, spec, lex, refine_until=_refine_deadline(p, deadline, lex_time),
                                rounds=min(p.bound_rounds, PLAN_ROUNDS_FIRST) if answer_first else p.bound_rounds,
@@ -172,7 +174,7 @@ def solve(
                 deadline,
                 should_stop,
                 lex_time=lex_time,
-                report=lambda lv, v: report("restrict", lv, v, -bounds[0]),
+                report=lambda lv, v: report("restrict", lv, v, relaxed_coverage),
                 guide=guide,
                 safe_first=answer_first,
             )
@@ -227,7 +229,7 @@ def solve(
     recruits = recruitment(setup, deficit)
     timings["diagnose_s"] = time.perf_counter() - t
     elapsed = time.perf_counter() - start
-    report("done", None, levels[0].value, levels[0].bound)
+    report("done", (first or levels[0]).name, (first or levels[0]).value, (first or levels[0]).bound)
     return MatchSolution(
         status=status,
         levels=levels,

@@ -83,8 +83,8 @@ def validate(
         "balance": 0.0,
     }
     good = max(_rank(p.continuity_min_grade), 0)
-    prev_ok = {
-        (q.specialist_id, q.village_id) for q in p.previous if _rank(q.grade) >= good
+    prev_ok = {  # ungraded pairs (no evaluation yet) count too
+        (q.specialist_id, q.village_id) for q in p.previous if q.grade is None or _rank(q.grade) >= good
     }
     for sid, vid in pairs:
         s, v = specs.get(sid), vils.get(vid)

@@ -141,10 +141,19 @@ def finish(run_id: str, worker: str, instance: Any, solution: MatchSolution, *, 
         run.finished_at = utcnow()
         run.lease_expires_at = None
         run.error = None  # an earlier try's "worker lost" note no longer describes the run (attempts still counts)
-        run.progress = {**(run.progress or {}), "phase": "done"}
+        run.progress = final_progress(solution)
         state = run.state
     after_final(run_id)
     return state
+
+
+def final_progress(solution: MatchSolution) -> dict[str, Any]:
+    """The last progress entry: the level the answer's bound and gap speak of, and the solve time."""
+    first = next((lv for lv in solution.levels if not lv.proven or lv.gap != 0), None)
+    deciding = first or (solution.levels[0] if solution.levels else None)
+    return {"phase": "done", "level": deciding.name if deciding else None,
+            "value": deciding.value if deciding else None, "bound": solution.bound, "gap": solution.gap,
+            "elapsed_s": round(solution.solve_seconds, 3), "updated_at": utcnow().isoformat()}
 
 
 def finish_failed(run_id: str, worker: str, reason: str) -> str | None:

@@ -40,6 +40,14 @@ def test_continuity_level_decides_between_equal_scores():
     assert pairs(solve(inst(specs, [vil(1)], previous=failed))) == {("S1", V(1))}
 
 
+def test_an_ungraded_previous_pair_counts_for_continuity():
+    # Not evaluated yet (no service record grade): kept like a 合格 pair, as the season renewal promises.
+    specs = [spec("S1", east=1.0), spec("S2", east=30.0)]
+    sol = solve(inst(specs, [vil(1)], previous=(PreviousPair("S2", V(1), None),)))
+    assert pairs(sol) == {("S2", V(1))} and level(sol, "continuity") == 1.0
+    assert validate(inst(specs, [vil(1)], previous=(PreviousPair("S2", V(1), None),)), sol) == []
+
+
 def test_travel_level_picks_the_closer_specialist():
     sol = solve(inst([spec("S1", east=30.0), spec("S2", east=5.0)], [vil(1)]))
     assert pairs(sol) == {("S2", V(1))} and abs(level(sol, "travel") - 5.0) < 0.1
@@ -257,3 +265,17 @@ def test_a_stop_before_the_first_solve_keeps_only_the_locked_pairs():
     assert i.params.locked and sol.status == "feasible" and sol.method.startswith("stopped before the first solve")
     assert validate(i, sol) == [] and not any(lv.proven for lv in sol.levels)
     assert {(a.specialist_id, a.village_id) for a in sol.assignments} == set(i.params.locked)
+
+
+def test_progress_bounds_hold_for_the_answer_when_side_rules_cost_coverage():
+    # The network covers 375 units; the days budget and team rule allow 373. Bound reports used to give the
+    # match level's bound assuming the network's coverage (-87308 points), a number no answer could have.
+    seen: list[Progress] = []
+    sol = solve(generate(200, 70, seed=4), progress=seen.append)
+    assert level(sol, "coverage") == 373.0
+    bounds = [p for p in seen if p.phase == "bound"]
+    assert bounds, "no bound reported"
+    for p in bounds:
+        assert p.level is not None and p.bound is not None and p.bound >= level(sol, p.level) - 1e-9, p
+    last = seen[-1]
+    assert (last.phase, last.bound, last.gap) == ("done", sol.bound, sol.gap)
