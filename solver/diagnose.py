@@ -16,6 +16,11 @@ def _ids(prep: Prepared, idx: np.ndarray) -> list[str]:
     return [prep.spec_ids[int(i)] for i in idx[:MAX_IDS]]
 
 
+def _listed(ids: list[str], count: int) -> str:
+    # The named ids, and how many more there are when the list was cut.
+    return ", ".join(ids) + (f" and {count - len(ids)} more" if count > len(ids) else "")
+
+
 def uncovered(
     setup: Setup, assigned: np.ndarray, teams_used: set[int]
 ) -> list[Uncovered]:
@@ -97,13 +102,8 @@ def _no_candidate_reasons(prep: Prepared, v: int) -> list[Reason]:
     )
     if fb.any():
         ids = _ids(prep, np.flatnonzero(in_range)[fb])
-        reasons.append(
-            Reason(
-                "forbidden",
-                f"pairing is forbidden for {', '.join(ids)}",
-                {"specialists": ids},
-            )
-        )
+        reasons.append(Reason("forbidden", f"pairing is forbidden for {_listed(ids, int(fb.sum()))}",
+                              {"specialists": ids, "count": int(fb.sum())}))
     blocked_three = in_range & ~masks["three_areas"]
     if blocked_three.any():
         reasons.append(
@@ -111,7 +111,7 @@ def _no_candidate_reasons(prep: Prepared, v: int) -> list[Reason]:
                 "three_areas_rule",
                 "in-range specialists are three-areas programme staff who may only serve three-areas villages "
                 "outside their home county",
-                {"specialists": _ids(prep, np.flatnonzero(blocked_three))},
+                {"specialists": _ids(prep, np.flatnonzero(blocked_three)), "count": int(blocked_three.sum())},
             )
         )
     blocked_days = in_range & masks["three_areas"] & ~masks["days"]
@@ -120,7 +120,7 @@ def _no_candidate_reasons(prep: Prepared, v: int) -> list[Reason]:
             Reason(
                 "days_budget",
                 "in-range specialists lack the days this pairing needs",
-                {"specialists": _ids(prep, np.flatnonzero(blocked_days))},
+                {"specialists": _ids(prep, np.flatnonzero(blocked_days)), "count": int(blocked_days.sum())},
             )
         )
     if p.restrict_to_overrides:
@@ -169,13 +169,16 @@ def _busy_reasons(
         )
     )
     reasons: list[Reason] = []
+    eligible = len(s)
     if (full & ~by_lock).any():
+        n = int((full & ~by_lock).sum())
         ids = _ids(prep, s[full & ~by_lock])
+        which = f"all {n}" if n == eligible else f"{n} of the {eligible}"
         reasons.append(
             Reason(
                 "experts_full",
-                f"all {int((full & ~by_lock).sum())} eligible specialists are at capacity: {', '.join(ids)}",
-                {"specialists": ids, "count": int((full & ~by_lock).sum())},
+                f"{which} eligible specialists are at capacity: {_listed(ids, n)}",
+                {"specialists": ids, "count": n, "eligible": eligible},
             )
         )
     rest = ~full & ~days_short & ~team_block
@@ -186,8 +189,10 @@ def _busy_reasons(
         (rest, "not_chosen", "could still serve (search stopped or max_changes kept them elsewhere)"),
     ):
         if mask.any():
+            n = int(mask.sum())
             ids = _ids(prep, s[mask])
-            reasons.append(Reason(code, f"specialists {', '.join(ids)} {text}", {"specialists": ids}))
+            reasons.append(Reason(code, f"specialists {_listed(ids, n)} {text}",
+                                  {"specialists": ids, "count": n, "eligible": eligible}))
     return reasons
 
 

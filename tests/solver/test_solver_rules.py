@@ -23,6 +23,24 @@ def test_capacity_limits_load_and_names_full_expert():
     assert reason.code == "experts_full" and reason.detail["specialists"] == ["S1"]
 
 
+def test_capacity_reason_counts_and_names_only_those_full():
+    # Two eligible for the last village: one full, one with too few days left. It used to say "all 1 eligible".
+    full = spec("S1", capacity=1)
+    short = spec("S2", capacity=2, days_available=45.0, east=1.0)
+    sol = check(inst([full, short], [vil(1), vil(2), vil(3)]))
+    codes = {r.code: r for r in sol.uncovered[0].reasons}
+    assert codes["experts_full"].message == "1 of the 2 eligible specialists are at capacity: S1"
+    assert codes["days_budget"].detail["count"] == 1
+
+
+def test_a_long_list_of_full_specialists_says_how_many_more():
+    specs = [spec(f"S{i:02d}", capacity=1) for i in range(25)]
+    sol = check(inst(specs, [vil(i) for i in range(26)]))
+    reason = sol.uncovered[0].reasons[0]
+    assert reason.detail["count"] == 25 and len(reason.detail["specialists"]) == 20
+    assert reason.message.startswith("all 25 eligible") and reason.message.endswith("S19 and 5 more")
+
+
 def test_days_budget_counts_total_days():
     # 24, 28 and 34 days per pair; 60 days available: the best two (34 + 28) would break the budget.
     s = spec("S1", capacity=2, days_available=60.0, expertise={"A01": 1})
