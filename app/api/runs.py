@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from app.api.common import Cursor, Limit, paginate
 from app.api.deps import SessionDep
 from app.errors import InvalidInput, errors_from_pydantic, row_error
-from app.schemas.runs import RunCreate, RunOut
+from app.schemas.runs import ExportSheet, RunCreate, RunOut
 from app.services import results as res
 from app.services import runs as svc
 from app.services.changes import change_names, change_report, report_html, report_xlsx
@@ -162,15 +162,19 @@ def uncovered(session: SessionDep, run_id: str, county: str | None = None, curso
     page = paginate(session, res.uncovered_query(run_id=run_id, county=county), sort="village_code",
                     columns={"village_code": RunUncovered.village_code}, id_column=RunUncovered.id,
                     cursor=cursor, limit=limit)
-    items = [{"village": u.village_code, "township": u.township_code, "county": u.county_code,
-              "missing": u.missing, "reasons": u.reasons} for u in page.items]
-    return {"items": items, "next_cursor": page.next_cursor,
-            "recruitment": (run.result or {}).get("recruitment", [])}
+    explain = res.explainer(session, run=run, villages=[u.village_code for u in page.items])
+    return {"items": [explain.uncovered_item(u) for u in page.items], "next_cursor": page.next_cursor,
+            "recruitment": res.recruitment(run, explain=explain, county=county)}
 
 
 @router.get("/runs/{run_id}/export")
-def export(session: SessionDep, run_id: str, format: Literal["xlsx", "csv", "json"] = "xlsx") -> Response:
-    content, media, filename = export_run(session, run=svc.get_run(session, run_id=run_id), fmt=format)
+def export(session: SessionDep, run_id: str, format: Literal["xlsx", "csv", "json"] = "xlsx",
+           sheet: ExportSheet | None = None) -> Response:
+    if sheet is not None and format != "csv":
+        raise InvalidInput(f"sheet applies to format=csv only (format={format} holds every sheet)",
+                           errors=[row_error(None, "sheet", "only with format=csv")])
+    content, media, filename = export_run(session, run=svc.get_run(session, run_id=run_id), fmt=format,
+                                          sheet=sheet or "pairings")
     return Response(content, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 

@@ -9,6 +9,8 @@ from app.schemas.common import CountyCode, Strict, VillageCode
 from app.schemas.records import Season
 
 Grade = Literal["优秀", "良好", "合格", "不合格"]
+# A sheet of a run's CSV export, by key or by its title in the workbook.
+ExportSheet = Literal["pairings", "uncovered", "counties", "结对名单", "未覆盖村", "分县覆盖"]
 LEVELS = ("coverage", "match", "continuity", "travel", "balance")
 
 

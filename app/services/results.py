@@ -1,14 +1,21 @@
-"""A run's answer: stored set-based, summarised by county, listed, compared between runs."""
+"""A run's answer: stored set-based, summarised by county, listed, explained in Chinese, compared between runs."""
 
+import gzip
+import json
 from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, insert, select
 from sqlalchemy.orm import Session
 
 from app.services.bulk import chunks
-from models import RunAssignment, RunUncovered
-from solver import MatchInstance, MatchSolution
+from app.services.runs import names_of, snapshot_of
+from models import Run, RunAssignment, RunUncovered
+from solver import MatchInstance, MatchSolution, Village
+
+NAMES_SHOWN = 10  # specialists named in one reason before "…等N人"
 
 
 def store_solution(session: Session, *, run_id: str, instance: MatchInstance, solution: MatchSolution) -> dict[str, Any]:
@@ -116,3 +123,143 @@ def diff_runs(session: Session, *, a: str, b: str) -> dict[str, Any]:
     return {"from_run": a, "to_run": b,
             "counts": {"kept": len(kept), "changed": len(changed), "added": len(added), "dropped": len(dropped)},
             "kept": kept, "changed": changed, "added": added, "dropped": dropped}
+
+
+def snapshot_json(session: Session, *, run: Run) -> dict[str, Any]:
+    """A run's frozen input as plain JSON data (cheaper than thawing it into solver objects)."""
+    data: dict[str, Any] = json.loads(gzip.decompress(snapshot_of(session, run=run).data))
+    return data
+
+
+@dataclass(frozen=True)
+class Explainer:
+    """Chinese text and display names for the solver's structured reasons, with the names frozen with a run."""
+
+    names: dict[str, Any]
+    expertise_rule: str
+    primaries: dict[str, str]  # village code -> primary industry code ("" when it lists none)
+
+    def person(self, code: str) -> str:
+        """A specialist's name (the code when unnamed)."""
+        name: str = self.names["specialists"].get(code, code)
+        return name
+
+    def place(self, code: str) -> str:
+        """A county's, township's or village's name (the code when unnamed)."""
+        name: str = self.names["places"].get(code, code)
+        return name
+
+    def industry(self, code: str) -> str:
+        """An industry's Chinese name (the code when unnamed, "" for none)."""
+        name: str = self.names["industries"].get(code, code)
+        return name
+
+    def people(self, codes: list[str], count: int | None = None) -> str:
+        """"张三、李四…等N人": the first names of a list of specialists and, when more, how many in all."""
+        total = max(count or 0, len(codes))
+        shown = "、".join(self.person(c) for c in codes[:NAMES_SHOWN])
+        return f"{shown}…等{total}人" if total > min(len(codes), NAMES_SHOWN) else shown
+
+    def who_may_serve(self, village: str) -> str:
+        """Who counts as eligible for the village, as a phrase ("具备茶叶专长的" under the primary-need rule)."""
+        industry = self.primaries.get(village, "")
+        return f"具备{self.industry(industry)}专长的" if industry and self.expertise_rule == "primary" else "可服务该村的"
+
+    def reason_zh(self, reason: dict[str, Any], *, village: str, missing: int) -> str:
+        """One stored reason in Chinese, from its code and detail (its English message when the code is unknown)."""
+        render = REASON_ZH.get(reason.get("code", ""))
+        detail = reason.get("detail") or {}
+        return render(self, detail, village, missing) if render else str(reason.get("message", ""))
+
+    def named_reason(self, reason: dict[str, Any], *, village: str, missing: int) -> dict[str, Any]:
+        """The stored reason with its Chinese text and the names of what it mentions added (nothing removed)."""
+        detail = reason.get("detail") or {}
+        out = {**reason, "message_zh": self.reason_zh(reason, village=village, missing=missing)}
+        if "specialists" in detail:
+            out["specialist_names"] = [self.person(c) for c in detail["specialists"]]
+        if "industry" in detail:
+            out["industry_name"] = self.industry(detail["industry"])
+        if detail.get("nearest_id"):
+            out["nearest_name"] = self.person(detail["nearest_id"])
+        return out
+
+    def uncovered_item(self, u: RunUncovered) -> dict[str, Any]:
+        """An uncovered village as the API lists it: codes and names, the shortfall, each reason in Chinese."""
+        reasons = [self.named_reason(r, village=u.village_code, missing=u.missing) for r in u.reasons]
+        industry = self.primaries.get(u.village_code, "")
+        return {"village": u.village_code, "township": u.township_code, "county": u.county_code,
+                "missing": u.missing, "reasons": reasons, "village_name": self.place(u.village_code),
+                "township_name": self.place(u.township_code), "county_name": self.place(u.county_code),
+                "industry": industry, "industry_name": self.industry(industry),
+                "reason_zh": "；".join(r["message_zh"] for r in reasons)}
+
+    def recruit(self, entry: dict[str, Any]) -> dict[str, Any]:
+        """A recruitment entry with its county's, industry's and villages' names added."""
+        return {**entry, "county_name": self.place(entry["county"]), "industry_name": self.industry(entry["industry"]),
+                "village_names": [self.place(v) for v in entry.get("villages", [])]}
+
+
+def _zh_experts_full(ex: Explainer, d: dict[str, Any], village: str, missing: int) -> str:
+    count = int(d.get("count") or len(d.get("specialists", [])))
+    return f"范围内{ex.who_may_serve(village)}{count}名特派员名额已满：{ex.people(d.get('specialists', []), count)}"
+
+
+def _zh_too_few(ex: Explainer, d: dict[str, Any], village: str, missing: int) -> str:
+    serving = d.get("specialists", [])
+    return f"{ex.who_may_serve(village)}特派员仅{len(serving)}名，均已结对该村（{ex.people(serving)}），尚缺{missing}名"
+
+
+def _zh_no_expert(ex: Explainer, d: dict[str, Any], village: str, missing: int) -> str:
+    industry = ex.industry(d.get("industry", ""))
+    if d.get("nearest_id"):
+        return (f"服务半径内没有具备{industry}专长的特派员；最近的是{ex.person(d['nearest_id'])}，"
+                f"相距{d['nearest_km']:g}公里（其服务半径{d['radius_km']:g}公里）")
+    if not industry:
+        return "该村未登记产业需求，按专长规则没有特派员可以匹配"
+    if "radius_km" in d:
+        return f"没有具备{industry}专长的在岗特派员"
+    return f"没有符合条件的具备{industry}专长的特派员"
+
+
+def _listing(text: str) -> Callable[[Explainer, dict[str, Any], str, int], str]:
+    """A reason whose detail lists specialists: "特派员<names><text>"."""
+    def render(ex: Explainer, d: dict[str, Any], village: str, missing: int) -> str:
+        return f"特派员{ex.people(d.get('specialists', []))}{text}"
+    return render
+
+
+def _zh_fixed(text: str) -> Callable[[Explainer, dict[str, Any], str, int], str]:
+    """A reason whose text needs no detail."""
+    def render(ex: Explainer, d: dict[str, Any], village: str, missing: int) -> str:
+        return text
+    return render
+
+
+# Every code solver/diagnose.py gives an uncovered village, rendered from its detail.
+REASON_ZH: dict[str, Callable[[Explainer, dict[str, Any], str, int], str]] = {
+    "experts_full": _zh_experts_full,
+    "too_few_eligible": _zh_too_few,
+    "no_expert_in_range": _zh_no_expert,
+    "forbidden": lambda ex, d, v, m: f"与特派员{ex.people(d.get('specialists', []))}的结对被禁止",
+    "three_areas_rule": _listing("属三区人才，只能服务本县以外的三区村"),
+    "days_budget": _listing("的可用服务天数不足以承担该村"),
+    "locked_elsewhere": _listing("已锁定结对其他村"),
+    "team_rule": _listing("受团队规则限制（团队与其成员不能同时结对）"),
+    "not_chosen": _listing("仍可服务该村，但求解时间已到或受调整数量上限（max_changes）所限安排在他处"),
+    "not_in_overrides": _zh_fixed("本次只允许指定结对，没有适合该村的指定结对"),
+}
+
+
+def explainer(session: Session, *, run: Run, villages: Iterable[str]) -> Explainer:
+    """An explainer of a run's reasons about these villages (names and needs as frozen with the run)."""
+    raw = snapshot_json(session, run=run)
+    wanted = set(villages)
+    primaries = {v["id"]: Village.from_dict(v).primary_industry() or "" for v in raw["villages"] if v["id"] in wanted}
+    return Explainer(names=names_of(session, runs=[run]), expertise_rule=raw["params"].get("expertise_rule", "primary"),
+                     primaries=primaries)
+
+
+def recruitment(run: Run, *, explain: Explainer, county: str | None = None) -> list[dict[str, Any]]:
+    """The run's recruitment suggestion with names, by county code then industry (one county's when given)."""
+    entries = [r for r in (run.result or {}).get("recruitment", []) if not county or r["county"] == county]
+    return [explain.recruit(r) for r in sorted(entries, key=lambda r: (r["county"], r["industry"]))]
