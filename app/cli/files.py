@@ -10,7 +10,6 @@ import csv
 import io
 import json
 import re
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -21,7 +20,7 @@ import typer
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
-from app.cli.output import rich_enabled, table
+from app.cli.output import stderr, table
 from app.errors import InvalidInput, errors_from_pydantic
 
 M = TypeVar("M", bound=BaseModel)
@@ -99,10 +98,7 @@ def decode(data: bytes) -> str:
 def read_file(path: Path, columns: Columns, *, provided: Sequence[str] = ()) -> Loaded:
     """Read a CSV or JSON file into request bodies (not yet validated); `provided` fields need no column."""
     fmt = file_format(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise BadInput([("file", None, f"cannot read {path}: {exc.strerror or exc}")]) from exc
+    data = path.read_bytes()  # an unreadable file is an operational error (exit 1), not bad input
     text = decode(data)
     return _read_csv(text, columns, provided) if fmt == "csv" else _read_json(text)
 
@@ -270,7 +266,7 @@ def report(problems: list[tuple[str, str | None, str]], *, name: str, kind: str 
         lines.append(f"  {where}, field {fld}: {message}" if fld else f"  {where}: {message}")
     if len(problems) > MAX_SHOWN:
         lines.append(f"  ... and {len(problems) - MAX_SHOWN} more")
-    _stderr("\n".join(lines))
+    stderr("\n".join(lines))
 
 
 def _labelled(problems: list[tuple[str, str | None, str]], columns: Columns,
@@ -281,13 +277,6 @@ def _labelled(problems: list[tuple[str, str | None, str]], columns: Columns,
     return [(w, columns.labels.get(f, f) if f else f, m) for w, f, m in problems]
 
 
-def _stderr(text: str) -> None:
-    if rich_enabled():
-        from rich.console import Console
-
-        Console(stderr=True, highlight=False).print(text, markup=False)
-    else:
-        print(text, file=sys.stderr, flush=True)
 
 
 def import_file(path: Path, *, columns: Columns, bulk: Callable[..., tuple[int, int]], title: str,
@@ -319,11 +308,14 @@ def import_file(path: Path, *, columns: Columns, bulk: Callable[..., tuple[int, 
     except InvalidInput as exc:
         report(_labelled(service_problems(exc, where), columns, kind), name=path.name, kind=kind)
         raise typer.Exit(BAD_INPUT) from None
+    except OSError as exc:
+        stderr(f"error: cannot read {path}: {exc.strerror or exc}; nothing was written")
+        raise typer.Exit(OTHER_ERROR) from None
     except Exception as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         hint = "; is the database migrated (`jiedui db upgrade`)?" if "no such table" in first or \
             "does not exist" in first else ""
-        _stderr(f"error: {path.name}: {type(exc).__name__}: {first}{hint}; nothing was written")
+        stderr(f"error: {path.name}: {type(exc).__name__}: {first}{hint}; nothing was written")
         raise typer.Exit(OTHER_ERROR) from None
     table(title, {"file": str(path), "rows": len(rows), "created": created, "updated": updated})
 
@@ -366,7 +358,7 @@ def export_file(path: Path, *, columns: Columns, fetch: Callable[[Session], list
                 writer.writerows([_cell(columns, f, body.get(f)) for f in columns.fields] for body in bodies)
     except Exception as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        _stderr(f"error: {path.name}: {type(exc).__name__}: {first}")
+        stderr(f"error: {path.name}: {type(exc).__name__}: {first}")
         raise typer.Exit(OTHER_ERROR) from None
     table(title, {"file": str(path), "rows": len(bodies)})
 

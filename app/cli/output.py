@@ -29,6 +29,14 @@ def message(text: str) -> None:
         print(text, flush=True)
 
 
+def stderr(text: str) -> None:
+    """Errors and warnings: to stderr, so cron and systemd mail them and pipes of the output stay clean."""
+    if rich_enabled():
+        Console(stderr=True, highlight=False).print(text, markup=False)
+    else:
+        print(text, file=sys.stderr, flush=True)
+
+
 def table(title: str, rows: Mapping[str, object]) -> None:
     """A two-column table of names and values."""
     if rich_enabled():

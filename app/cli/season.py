@@ -15,7 +15,7 @@ from types import FrameType
 
 import typer
 
-from app.cli.output import message, rich_enabled, table
+from app.cli.output import message, rich_enabled, stderr, table
 from models.run import ANSWERED_STATES, FINAL_STATES
 
 app = typer.Typer(help="Seasonal renewal of pairings.", no_args_is_help=True)
@@ -43,7 +43,7 @@ def _watch(run_id: str) -> dict[str, object]:
     except KeyboardInterrupt:
         state = _stop(run_id, worker)
         _join_callbacks()
-        message(f"error: interrupted; run {run_id} {state}")
+        stderr(f"error: interrupted; run {run_id} {state}")
         raise typer.Exit(1) from None
     finally:
         signal.signal(signal.SIGTERM, previous)
@@ -102,6 +102,7 @@ def _stop(run_id: str, worker: threading.Thread, wait_s: float = STOP_WAIT_S) ->
     from app.db import session_scope
     from app.errors import Conflict
     from app.services.runs import cancel_run
+    from app.workers.execute import worker_name
     from app.workers.jobs import notify_after_commit
     from models import Run
     from models.base import utcnow
@@ -112,8 +113,9 @@ def _stop(run_id: str, worker: threading.Thread, wait_s: float = STOP_WAIT_S) ->
         with suppress(Conflict):  # it ended meanwhile
             cancel_run(session, run=run)
     worker.join(timeout=wait_s)
-    with session_scope() as session:
-        if session.execute(update(Run).where(Run.id == run_id, Run.state.not_in(FINAL_STATES)).values(
+    with session_scope() as session:  # only a solve of this process is ended here; another worker's stores its answer
+        if session.execute(update(Run).where(Run.id == run_id, Run.state.not_in(FINAL_STATES),
+                                             Run.worker_id == worker_name()).values(
                 state="cancelled", finished_at=utcnow(), lease_expires_at=None, error=INTERRUPTED)
                            ).rowcount:  # type: ignore[attr-defined]
             notify_after_commit(session, run_id)
@@ -127,7 +129,20 @@ def _join_callbacks() -> None:
     from app.workers.execute import join_deliveries
 
     if not join_deliveries(delivery_seconds()):
-        message("warning: the completion callback is still being sent; giving up on it")
+        stderr("warning: the completion callback is still being sent; giving up on it")
+
+
+def _label_problem(season: str) -> str | None:
+    """Why a season label is refused (as the API refuses it), or None."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from app.schemas.records import Season
+
+    try:
+        TypeAdapter(Season).validate_python(season)
+    except ValidationError as exc:
+        return str(exc.errors()[0]["msg"])
+    return None
 
 
 def _output_problem(export: Path | None, reports: list[Path]) -> str | None:
@@ -155,7 +170,9 @@ def rerun(
     max_changes: int | None = typer.Option(None, "--max-changes", min=0,
                                            help="at most N of last season's keepable pairings change (failing and "
                                                 "leavers' pairings are always replaced)"),
-    keep_grades: str = typer.Option("优秀,良好", "--keep-grades", help="grades whose pairings are kept where feasible"),
+    keep_grades: str = typer.Option("优秀,良好", "--keep-grades",
+                                    help="pairings graded at or above the lowest of these are kept where feasible "
+                                         "(合格 keeps 合格, 良好 and 优秀)"),
     time_limit: float = typer.Option(60.0, "--time-limit", min=1, help="solver time limit in seconds"),
     export: Path | None = typer.Option(None, "--export", help="write the name list (.xlsx, .csv or .json)"),
     report: list[Path] = typer.Option([], "--report", help="write the change report (.html or .xlsx); repeatable"),
@@ -168,12 +185,16 @@ def rerun(
     from app.services.runs import submit_run
     from app.services.season import plan_renewal
 
+    label = _label_problem(season)
+    if label:
+        stderr(f"error: --season {season!r}: {label}")
+        raise typer.Exit(1)
     if from_season and from_run:
-        message("error: give at most one of --from-season and --from-run")
+        stderr("error: give at most one of --from-season and --from-run")
         raise typer.Exit(1)
     problem = _output_problem(export, report)
     if problem:
-        message(f"error: {problem}")
+        stderr(f"error: {problem}")
         raise typer.Exit(1)
     migrate_to_head()
     try:
@@ -181,12 +202,12 @@ def rerun(
             plan = plan_renewal(session, season=season, from_season=from_season, from_run=from_run, counties=county,
                                 keep_grades=[g.strip() for g in keep_grades.split(",") if g.strip()],
                                 max_changes=max_changes, time_limit_s=time_limit)
-            run, _ = submit_run(session, body=plan.body)
+            run, _ = submit_run(session, body=plan.body, enqueue=False)  # solved here, by _watch, not by workers
             run_id = run.id
     except JieduiError as exc:
-        message(f"error: {exc.message}")
+        stderr(f"error: {exc.message}")
         for err in exc.errors[:20]:
-            message(f"  {err.get('field')}: {err.get('message')}")
+            stderr(f"  {err.get('field')}: {err.get('message')}")
         raise typer.Exit(1) from None
     if not plan.base_run:
         message(f"no earlier season: making the first pairing of season {season}")
@@ -200,10 +221,10 @@ def rerun(
     result = final["result"]
     assert isinstance(result, dict)
     if final["state"] == "cancelled":
-        message(f"error: run {run_id} was cancelled")
+        stderr(f"error: run {run_id} was cancelled")
         raise typer.Exit(1)
     if final["state"] not in ANSWERED_STATES:
-        message(f"error: run {run_id} ended {final['state']}: {final['error'] or ''}")
+        stderr(f"error: run {run_id} ended {final['state']}: {final['error'] or ''}")
         raise typer.Exit(1)
     _write_outputs(run_id, export=export, reports=report if plan.base_run else [])
     if report and not plan.base_run:
@@ -278,11 +299,11 @@ def adopt_command(
             run = session.get(Run, run_id)
             season = run.season if run is not None else None
         if run is None or season is None:
-            message(f"error: run {run_id} " + ("not found" if run is None else "has no season"))
+            stderr(f"error: run {run_id} " + ("not found" if run is None else "has no season"))
             raise typer.Exit(1)
         _adopt(season, run_id, note=note)
     except JieduiError as exc:
-        message(f"error: {exc.message}")
+        stderr(f"error: {exc.message}")
         raise typer.Exit(1) from None
 
 
@@ -298,7 +319,7 @@ def withdraw_command(season: str = typer.Argument(..., help="the season whose ad
         with session_scope() as session:
             withdraw_adoption(session, season=season)
     except JieduiError as exc:
-        message(f"error: {exc.message}")
+        stderr(f"error: {exc.message}")
         raise typer.Exit(1) from None
     message(f"season {season}: adoption withdrawn")
 

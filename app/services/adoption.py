@@ -56,6 +56,17 @@ def adoption_out(adoption: SeasonAdoption, replaced: str | None = None) -> dict[
             "note": adoption.note, "replaced": replaced}
 
 
+def standing_run_id(session: Session, *, season: str) -> str | None:
+    """A season's newest run that ended optimal or feasible, preferring runs over every county to scoped ones."""
+    scoped: str | None = None
+    for run_id, params in session.execute(select(Run.id, Run.params).where(
+            Run.season == season, Run.state.in_(ANSWERED_STATES)).order_by(Run.finished_at.desc(), Run.id)):
+        if not (params or {}).get("counties"):
+            return str(run_id)
+        scoped = scoped or str(run_id)
+    return scoped
+
+
 def seasons_overview(session: Session, *, season: str | None = None) -> list[dict[str, Any]]:
     """Every season with runs (or just `season`): run counts, adoption and the run holding its pairings."""
     scope = Run.season.is_not(None) if season is None else Run.season == season
@@ -70,7 +81,7 @@ def seasons_overview(session: Session, *, season: str | None = None) -> list[dic
     ranked = select(Run.season, Run.id, rank).where(scope, Run.state.in_(ANSWERED_STATES)).subquery()
     newest: dict[str, str] = dict(session.execute(select(ranked.c.season, ranked.c.id).where(ranked.c.rank == 1)).all())
     adoptions = {a.season: a for a in session.scalars(select(SeasonAdoption).where(SeasonAdoption.season.in_(runs)))}
-    pairing = {s: adoptions[s].run_id if s in adoptions else newest.get(s) for s in runs}
+    pairing = {s: adoptions[s].run_id if s in adoptions else standing_run_id(session, season=s) for s in runs}
     held = [r for r in pairing.values() if r]
     results: dict[str, dict[str, Any] | None] = dict(
         session.execute(select(Run.id, Run.result).where(Run.id.in_(held))).all())

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, case, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, InvalidInput, NotFound, row_error
@@ -16,7 +17,7 @@ from app.services.snapshot import build_instance, freeze, freeze_names, snapshot
 from app.workers.jobs import enqueue_after_commit, notify_after_commit
 from models import Run, RunAssignment, RunSnapshot
 from models.base import utcnow
-from models.run import FINAL_STATES
+from models.run import FINAL_STATES, RUN_STATES
 from solver import MatchParams, PairOverride, PairTable, PreviousPair
 
 
@@ -82,8 +83,10 @@ def _check_references(body: RunCreate, table: PairTable | None, *, specialists: 
 
 
 def submit_run(session: Session, *, body: RunCreate, table: PairTable | None = None,
-               idempotency_key: str | None = None, rerun_of: str | None = None) -> tuple[Run, bool]:
-    """Freeze the input and queue a run; returns (run, created) — an idempotent repeat returns the first run."""
+               idempotency_key: str | None = None, rerun_of: str | None = None,
+               enqueue: bool = True) -> tuple[Run, bool]:
+    """Freeze the input and queue a run; returns (run, created) — an idempotent repeat returns the first run.
+    `enqueue=False` hands nothing to the workers: the caller (the CLI) solves the run itself."""
     digest = request_hash(body, table)
     if idempotency_key:
         existing = session.scalar(select(Run).where(Run.idempotency_key == idempotency_key))
@@ -97,9 +100,21 @@ def submit_run(session: Session, *, body: RunCreate, table: PairTable | None = N
     _check_references(body, table, specialists={s.id for s in instance.specialists}, villages={v.id for v in instance.villages})
     if not instance.villages:
         raise InvalidInput("no villages in the run's scope", errors=[row_error(None, "counties", "no villages")])
-    return _queue(session, body=body, digest=digest, instance_data=freeze(instance), idempotency_key=idempotency_key,
-                  names=freeze_names(snapshot_names(session, instance=instance)), rerun_of=rerun_of,
-                  override_pairs=len(body.overrides) + (len(table) if table else 0)), True
+    frozen, names = freeze(instance), freeze_names(snapshot_names(session, instance=instance))
+    try:  # only writes inside: SQLite could not turn a savepoint that has read into a write under a concurrent writer
+        with session.begin_nested():  # a concurrent request with the same Idempotency-Key may insert first
+            run = _queue(session, body=body, digest=digest, instance_data=frozen, idempotency_key=idempotency_key,
+                         names=names, rerun_of=rerun_of, override_pairs=len(body.overrides) + (len(table) if table else 0))
+    except IntegrityError:
+        first = session.scalar(select(Run).where(Run.idempotency_key == idempotency_key)) if idempotency_key else None
+        if first is None:
+            raise
+        if first.request_hash != digest:
+            raise Conflict(f"Idempotency-Key {idempotency_key!r} was used with a different body", run_id=first.id) from None
+        return first, False
+    if enqueue:
+        enqueue_after_commit(session, run.id)
+    return run, True
 
 
 def _queue(session: Session, *, body: RunCreate, digest: str, instance_data: tuple[bytes, str], names: bytes | None,
@@ -113,7 +128,6 @@ def _queue(session: Session, *, body: RunCreate, digest: str, instance_data: tup
     session.add(run)
     session.add(RunSnapshot(run_id=run.id, content_hash=content_hash, data=data, size_bytes=len(data), names=names))
     session.flush()
-    enqueue_after_commit(session, run.id)
     return run
 
 
@@ -125,6 +139,7 @@ def rerun(session: Session, *, run: Run) -> Run:
     new = _queue(session, body=body, digest=run.request_hash, instance_data=(snap.data, snap.content_hash),
                  names=snap.names, idempotency_key=None, rerun_of=run.id, override_pairs=run.params.get("override_pairs", 0))
     new.params = {**run.params}
+    enqueue_after_commit(session, new.id)
     return new
 
 
@@ -141,7 +156,12 @@ def list_runs_query(*, state: str | None, season: str | None, created_after: dat
     """Runs filtered by state, season and submission time."""
     stmt = select(Run)
     if state:
-        stmt = stmt.where(Run.state.in_(state.split(",")))
+        states = [x.strip() for x in state.split(",") if x.strip()]
+        unknown = [x for x in states if x not in RUN_STATES]
+        if unknown:
+            raise InvalidInput(f"unknown run state(s) {', '.join(unknown)}; valid: {', '.join(RUN_STATES)}",
+                               errors=[row_error(None, "state", f"valid: {', '.join(RUN_STATES)}")])
+        stmt = stmt.where(Run.state.in_(states))
     if season:
         stmt = stmt.where(Run.season == season)
     if created_after:

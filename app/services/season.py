@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import InvalidInput, NotFound, row_error
 from app.schemas.runs import PairRef, PreviousPairIn, RunCreate
+from app.services.adoption import standing_run_id
 from app.services.records import grades_for_season
 from app.services.snapshot import load_specialists, load_villages
 from models import Run, RunAssignment, SeasonAdoption
@@ -37,14 +38,15 @@ class RenewalPlan:
 
 
 def season_run(session: Session, *, season: str) -> Run:
-    """The run that holds a season's pairings: the adopted one, else its newest run that ended optimal or feasible."""
+    """The run that holds a season's pairings: the adopted one, else its newest run that ended optimal or feasible
+    (over every county when there is one: a county's re-run does not stand for the whole season unless adopted)."""
     adoption = session.get(SeasonAdoption, season)
     if adoption is not None:
         adopted = session.get(Run, adoption.run_id)
         assert adopted is not None  # the foreign key cascades
         return adopted
-    run = session.scalar(select(Run).where(Run.season == season, Run.state.in_(ANSWERED_STATES))
-                         .order_by(Run.finished_at.desc()).limit(1))
+    standing = standing_run_id(session, season=season)
+    run = session.get(Run, standing) if standing else None
     if run is None:
         known = sorted({s for (s,) in session.execute(select(Run.season).where(
             Run.state.in_(ANSWERED_STATES), Run.season.is_not(None))).all() if s is not None})
@@ -92,6 +94,8 @@ def plan_renewal(session: Session, *, season: str, from_season: str | None, from
     if bad:
         raise InvalidInput(f"unknown keep grade(s) {bad}; valid: 优秀, 良好, 合格",
                            errors=[row_error(None, "keep_grades", str(bad))])
+    # pairings graded at or above the lowest grade given are kept (合格 keeps 良好 and 优秀 too)
+    kept = set(GRADE_ORDER[min(GRADE_ORDER.index(g) for g in keep_grades):]) if keep_grades else set()
     if not from_season and not from_run:
         from_season = latest_other_season(session, season=season)
         if from_season is None:  # the first season: nothing to renew
@@ -123,7 +127,7 @@ def plan_renewal(session: Session, *, season: str, from_season: str | None, from
         previous.append(PreviousPairIn.model_validate({"specialist": s_id, "village": v_id, "grade": grade}))
         primary = village.primary_industry()
         km, days = pair_days(spec, village, rules)
-        keep = (grade in keep_grades and (primary is None or primary in spec.expertise)
+        keep = (grade in kept and (primary is None or primary in spec.expertise)
                 and load[s_id] < spec.capacity and (spec.max_distance_km is None or km <= spec.max_distance_km)
                 and (spec.days_available is None or days_used[s_id] + days <= spec.days_available))
         if keep:  # still feasible on its own terms: capacity, radius, days

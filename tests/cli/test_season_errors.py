@@ -16,6 +16,7 @@ from sqlalchemy import Engine, func, select, update
 from app.cli.season import INTERRUPTED, _stop
 from app.db import session_scope
 from app.settings import PROJECT_ROOT
+from app.workers.execute import worker_name
 from models import Run
 from tests.cli.clihelp import invoke, newest_run
 from tests.receiver import Receiver
@@ -104,14 +105,14 @@ def test_an_interrupted_rerun_cancels_its_run(env: dict[str, str], db: Engine, s
         out, err = process.communicate(timeout=60)
     finally:
         process.kill()
-    assert process.returncode == 1 and f"error: interrupted; run {run_id} cancelled" in out, out + err
+    assert process.returncode == 1 and f"error: interrupted; run {run_id} cancelled" in err, out + err
     with db.connect() as conn:
         assert conn.scalar(select(Run.state).where(Run.id == run_id)) == "cancelled"
 
 
 def test_an_interrupted_solve_that_does_not_stop_in_time_is_marked_cancelled(env: dict[str, str]) -> None:
     run = Run(id=uuid.uuid4().hex, state="running", season="2026", params={}, request_hash="-", snapshot_hash="-",
-              worker_id="gone:1")
+              worker_id=worker_name())  # this process's solve
     with session_scope() as session:
         session.add(run)
     stuck = threading.Event()
@@ -125,6 +126,20 @@ def test_an_interrupted_solve_that_does_not_stop_in_time_is_marked_cancelled(env
         ended = session.get(Run, run.id)
         assert ended is not None
         assert ended.cancel_requested and ended.finished_at is not None and ended.error == INTERRUPTED
+
+
+def test_an_interrupt_leaves_another_workers_solve_to_it(env: dict[str, str]) -> None:
+    # A run some other worker claimed (a Celery worker) is asked to stop, not marked cancelled over its answer.
+    run = Run(id=uuid.uuid4().hex, state="running", season="2026", params={}, request_hash="-", snapshot_hash="-",
+              worker_id="elsewhere:1")
+    with session_scope() as session:
+        session.add(run)
+    done = threading.Thread(target=lambda: None)
+    done.start()
+    assert _stop(run.id, done, wait_s=0.2) == "running"
+    with session_scope() as session:
+        ended = session.get(Run, run.id)
+        assert ended is not None and ended.cancel_requested and ended.finished_at is None and ended.error is None
 
 
 @pytest.mark.parametrize("receiver", [1], indirect=True)
