@@ -142,7 +142,7 @@ def summary(session: SessionDep, run_id: str) -> Any:
 def assignments(session: SessionDep, run_id: str, county: str | None = None, township: str | None = None,
                 village: str | None = None, specialist: str | None = None, cursor: Cursor = None,
                 limit: Limit = 100) -> Any:
-    svc.get_run(session, run_id=run_id)
+    svc.answered_run(session, run_id=run_id)
     stmt = res.assignments_query(run_id=run_id, county=county, township=township, village=village,
                                  specialist=specialist)
     page = paginate(session, stmt, sort="village_code", columns={"village_code": RunAssignment.village_code},
@@ -158,7 +158,7 @@ def assignments(session: SessionDep, run_id: str, county: str | None = None, tow
 @router.get("/runs/{run_id}/uncovered")
 def uncovered(session: SessionDep, run_id: str, county: str | None = None, cursor: Cursor = None,
               limit: Limit = 100) -> Any:
-    run = svc.get_run(session, run_id=run_id)
+    run = svc.answered_run(session, run_id=run_id)
     page = paginate(session, res.uncovered_query(run_id=run_id, county=county), sort="village_code",
                     columns={"village_code": RunUncovered.village_code}, id_column=RunUncovered.id,
                     cursor=cursor, limit=limit)
@@ -173,21 +173,21 @@ def export(session: SessionDep, run_id: str, format: Literal["xlsx", "csv", "jso
     if sheet is not None and format != "csv":
         raise InvalidInput(f"sheet applies to format=csv only (format={format} holds every sheet)",
                            errors=[row_error(None, "sheet", "only with format=csv")])
-    content, media, filename = export_run(session, run=svc.get_run(session, run_id=run_id), fmt=format,
+    content, media, filename = export_run(session, run=svc.answered_run(session, run_id=run_id), fmt=format,
                                           sheet=sheet or "pairings")
     return Response(content, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 @router.get("/runs/{a}/diff/{b}")
 def diff(session: SessionDep, a: str, b: str) -> Any:
-    svc.get_run(session, run_id=a)
-    svc.get_run(session, run_id=b)
+    svc.answered_run(session, run_id=a)
+    svc.answered_run(session, run_id=b)
     return res.diff_runs(session, a=a, b=b)
 
 
 @router.get("/runs/{run_id}/changes")
 def changes(session: SessionDep, run_id: str, format: Literal["json", "html", "xlsx"] = "json") -> Any:
-    run = svc.get_run(session, run_id=run_id)
+    run = svc.answered_run(session, run_id=run_id)
     report = change_report(session, run=run)
     if format == "json":
         return report

@@ -17,7 +17,7 @@ from app.services.snapshot import build_instance, freeze, freeze_names, snapshot
 from app.workers.jobs import enqueue_after_commit, notify_after_commit
 from models import Run, RunAssignment, RunSnapshot
 from models.base import utcnow
-from models.run import FINAL_STATES, RUN_STATES
+from models.run import ANSWERED_STATES, FINAL_STATES, RUN_STATES
 from solver import MatchParams, PairOverride, PairTable, PreviousPair
 
 
@@ -149,6 +149,15 @@ def get_run(session: Session, *, run_id: str) -> Run:
     if run is None:
         raise NotFound(f"run {run_id} not found")
     return run
+
+
+def answered_run(session: Session, *, run_id: str) -> Run:
+    """The run, if it has an answer to show (optimal, feasible, or cancelled after storing its best); else 409."""
+    run = get_run(session, run_id=run_id)
+    if run.state in ANSWERED_STATES or (run.state == "cancelled" and run.result is not None):
+        return run
+    why = "has no answer yet" if run.state in ("queued", "running") else "ended without an answer"
+    raise Conflict(f"run {run_id} is {run.state}: it {why}", state=run.state)
 
 
 def list_runs_query(*, state: str | None, season: str | None, created_after: datetime | None,

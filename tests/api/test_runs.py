@@ -194,3 +194,24 @@ def test_times_are_utc_and_filters_honour_an_offset(client: TestClient) -> None:
     assert client.get("/api/v1/runs", params={"created_after": after.isoformat()}).json()["items"] == []
     county = client.get("/api/v1/counties/341525").json()
     assert datetime.fromisoformat(county["created_at"]).utcoffset() == timedelta(0)
+
+
+def test_results_of_a_run_without_an_answer_are_409(client: TestClient) -> None:
+    # An empty name list or a change report saying every pairing was dropped used to answer 200.
+    load_small_catalogue(client)
+    from app.workers.local import start_runner, stop_runner
+
+    stop_runner()
+    try:
+        run_id = client.post("/api/v1/runs", json={}).json()["id"]
+        for part in ("assignments", "uncovered", "export", "changes", f"diff/{run_id}"):
+            r = client.get(f"/api/v1/runs/{run_id}/{part}")
+            assert r.status_code == 409, part
+            assert r.json()["error"]["message"] == f"run {run_id} is queued: it has no answer yet"
+        client.post(f"/api/v1/runs/{run_id}/cancel")
+        assert client.get(f"/api/v1/runs/{run_id}/export").json()["error"]["state"] == "cancelled"
+        assert client.get(f"/api/v1/runs/{run_id}/summary").status_code == 200  # it says the state
+    finally:
+        start_runner()
+    done = wait_final(client, client.post("/api/v1/runs", json={}).json()["id"])
+    assert client.get(f"/api/v1/runs/{done['id']}/export").status_code == 200
