@@ -233,10 +233,15 @@ def rerun(
         _adopt(season, run_id, note="jiedui season rerun --adopt")
     table(f"season {season} (run {run_id})", {
         "state": final["state"], "villages": result.get("villages"), "covered": result.get("covered"),
-        "coverage": result.get("coverage"), "gap": result.get("gap"),
+        "coverage": percent(result.get("coverage")), "gap": percent(result.get("gap"), digits=3),
         **(_change_counts(run_id) if plan.base_run else {}),
     })
     raise typer.Exit(0 if result.get("uncovered") == 0 else 3)
+
+
+def percent(share: object, digits: int = 1) -> str:
+    """A share (0.9954) as a percentage ("99.5%"); "-" when there is none."""
+    return f"{float(share) * 100:.{digits}f}%" if isinstance(share, int | float) else "-"
 
 
 def _change_counts(run_id: str) -> dict[str, int]:
@@ -340,4 +345,4 @@ def list_command() -> None:
         table(f"season {s['season']}", {
             "runs": s["runs"], "finished": s["finished"], "pairing run": s["pairing_run"] or "-",
             "adopted": f"{adoption['run_id']} at {adoption['adopted_at']:%Y-%m-%d %H:%M}" if adoption else "no",
-            "coverage": s["coverage"]})
+            "coverage": percent(s["coverage"])})

@@ -63,7 +63,7 @@ def summarise(instance: MatchInstance, solution: MatchSolution, *, villages: dic
     return {
         "status": solution.status, "method": solution.method,
         "levels": [lv.to_dict() for lv in solution.levels], "bound": solution.bound, "gap": solution.gap,
-        "solve_seconds": solution.solve_seconds, "model_size": solution.model_size,
+        "solve_seconds": round(solution.solve_seconds, 3), "model_size": solution.model_size,
         "villages": total, "covered": covered, "uncovered": total - covered,
         "coverage": round(covered / total, 4) if total else 1.0,
         "priority_villages": priority, "priority_covered": priority_covered,

@@ -136,7 +136,7 @@ def finish(run_id: str, worker: str, instance: Any, solution: MatchSolution, *, 
             cancelled = True
         summary = store_solution(session, run_id=run_id, instance=instance, solution=solution)
         run.result = summary
-        run.solve_seconds = solution.solve_seconds
+        run.solve_seconds = round(solution.solve_seconds, 3)
         run.state = "cancelled" if cancelled else solution.status
         run.finished_at = utcnow()
         run.lease_expires_at = None

@@ -81,3 +81,10 @@ def test_errors_go_to_stderr_and_a_bad_label_is_one_line(env: dict[str, str], tm
         result = runner.invoke(main, ["season", "rerun", "--season", label], env=env)
         assert result.exit_code == 1 and result.stdout == ""
         assert result.stderr.count("\n") == 1 and result.stderr.startswith(f"error: --season {label!r}")
+
+
+def test_the_summary_shows_shares_as_percentages(env: dict[str, str]) -> None:
+    code, out = invoke(env, "season", "rerun", "--season", "2026", *SMALL)
+    assert code in (0, 3), out
+    lines = dict(line.split(": ", 1) for line in out.splitlines() if line.startswith(("coverage: ", "gap: ")))
+    assert lines["coverage"].endswith("%") and lines["gap"].endswith("%"), out  # was 0.9954 and 1.66e-05
