@@ -233,15 +233,15 @@ def rerun(
         _adopt(season, run_id, note="jiedui season rerun --adopt")
     table(f"season {season} (run {run_id})", {
         "state": final["state"], "villages": result.get("villages"), "covered": result.get("covered"),
-        "coverage": percent(result.get("coverage")), "gap": percent(result.get("gap"), digits=3),
+        "coverage": percent(result.get("coverage")), "gap": percent(result.get("gap"), digits=3, none="no proven bound"),
         **(_change_counts(run_id) if plan.base_run else {}),
     })
     raise typer.Exit(0 if result.get("uncovered") == 0 else 3)
 
 
-def percent(share: object, digits: int = 1) -> str:
-    """A share (0.9954) as a percentage ("99.5%"); "-" when there is none."""
-    return f"{float(share) * 100:.{digits}f}%" if isinstance(share, int | float) else "-"
+def percent(share: object, digits: int = 1, none: str = "-") -> str:
+    """A share (0.9954) as a percentage ("99.5%"); `none` when there is none."""
+    return f"{float(share) * 100:.{digits}f}%" if isinstance(share, int | float) else none
 
 
 def _change_counts(run_id: str) -> dict[str, int]:
