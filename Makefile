@@ -1,5 +1,6 @@
 # Two commands do all the set-up on a fresh machine with Python 3.11:
-#   make run   - install, migrate the embedded SQLite database, load the 六安 demo data, serve on :8000
+#   make run   - install, migrate the embedded SQLite database, load the 六安 demo data (into an empty catalogue
+#                only: edits survive a restart), serve on :8000
 #   make test  - install, lint (ruff, mypy) and run the whole test suite (again on PostgreSQL when TEST_DATABASE_URL is set)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv

@@ -43,8 +43,8 @@ def create_industry(session: SessionDep, data: IndustryIn, response: Response) -
 @router.post("/industries/bulk", response_model=BulkResult)
 def bulk_industries(session: SessionDep, settings: SettingsDep, rows: Annotated[list[IndustryIn], Body()]) -> Any:
     check_bulk_size(rows, settings.max_bulk_rows)
-    created, updated = svc.bulk_upsert_industries(session, rows=rows)
-    return BulkResult(created=created, updated=updated, total=len(rows))
+    counts = svc.bulk_upsert_industries(session, rows=rows)
+    return BulkResult(**counts._asdict(), total=len(rows))
 
 
 @router.get("/industries/{code}", response_model=IndustryOut)

@@ -44,8 +44,8 @@ def create_county(session: SessionDep, data: CountyIn, response: Response) -> An
 @router.post("/counties/bulk", response_model=BulkResult)
 def bulk_counties(session: SessionDep, settings: SettingsDep, rows: Annotated[list[CountyIn], Body()]) -> Any:
     check_bulk_size(rows, settings.max_bulk_rows)
-    created, updated = svc.bulk_upsert_counties(session, rows=rows)
-    return BulkResult(created=created, updated=updated, total=len(rows))
+    counts = svc.bulk_upsert_counties(session, rows=rows)
+    return BulkResult(**counts._asdict(), total=len(rows))
 
 
 @router.get("/counties/{code}", response_model=CountyOut)
@@ -100,8 +100,8 @@ def create_township(session: SessionDep, data: TownshipIn, response: Response) -
 @router.post("/townships/bulk", response_model=BulkResult)
 def bulk_townships(session: SessionDep, settings: SettingsDep, rows: Annotated[list[TownshipIn], Body()]) -> Any:
     check_bulk_size(rows, settings.max_bulk_rows)
-    created, updated = svc.bulk_upsert_townships(session, rows=rows)
-    return BulkResult(created=created, updated=updated, total=len(rows))
+    counts = svc.bulk_upsert_townships(session, rows=rows)
+    return BulkResult(**counts._asdict(), total=len(rows))
 
 
 @router.get("/townships/{code}", response_model=TownshipOut)

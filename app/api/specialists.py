@@ -44,8 +44,8 @@ def create_specialist(session: SessionDep, data: SpecialistIn, response: Respons
 @router.post("/bulk", response_model=BulkResult)
 def bulk_specialists(session: SessionDep, settings: SettingsDep, rows: Annotated[list[SpecialistIn], Body()]) -> Any:
     check_bulk_size(rows, settings.max_bulk_rows)
-    created, updated = svc.bulk_upsert_specialists(session, rows=rows)
-    return BulkResult(created=created, updated=updated, total=len(rows))
+    counts = svc.bulk_upsert_specialists(session, rows=rows)
+    return BulkResult(**counts._asdict(), total=len(rows))
 
 
 @router.get("/{code}", response_model=SpecialistOut)

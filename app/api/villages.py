@@ -69,8 +69,8 @@ def create_village(session: SessionDep, data: VillageIn, response: Response) -> 
 @router.post("/villages/bulk", response_model=BulkResult)
 def bulk_villages(session: SessionDep, settings: SettingsDep, rows: Annotated[list[VillageIn], Body()]) -> Any:
     check_bulk_size(rows, settings.max_bulk_rows)
-    created, updated = svc.bulk_upsert_villages(session, rows=rows)
-    return BulkResult(created=created, updated=updated, total=len(rows))
+    counts = svc.bulk_upsert_villages(session, rows=rows)
+    return BulkResult(**counts._asdict(), total=len(rows))
 
 
 @router.get("/villages/{code}", response_model=VillageOut)

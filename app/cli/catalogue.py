@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from pydantic import BaseModel
@@ -24,6 +24,9 @@ from app.schemas.industries import IndustryIn
 from app.schemas.regions import CountyIn, TownshipIn
 from app.schemas.specialists import SpecialistIn
 from app.schemas.villages import VillageIn
+
+if TYPE_CHECKING:
+    from app.services.bulk import BulkCounts
 
 app = typer.Typer(help="Catalogue files: import (all or nothing) and export, as CSV or JSON.", no_args_is_help=True)
 
@@ -110,7 +113,7 @@ def _specialists(session: Session) -> list[dict[str, Any]]:
 @dataclass
 class KindSpec:
     columns: Columns
-    bulk: Callable[..., tuple[int, int]]
+    bulk: Callable[..., "BulkCounts"]
     fetch: Callable[[Session], list[dict[str, Any]]]
 
 
@@ -142,7 +145,8 @@ def import_(
 ) -> None:
     """Upsert a catalogue file, all or nothing; exit 2 naming line and field if any row is bad.
 
-    A CSV may hold only some columns: the entries it updates keep their stored values of the others.
+    A CSV may hold only some columns: the entries it updates keep their stored values of the others. Entries
+    identical to the stored ones (children included) are counted as unchanged and keep their version.
     """
     s = spec(kind)
     import_file(file, columns=s.columns, bulk=s.bulk, title=f"{kind.value} imported", stored=s.fetch)

@@ -2,19 +2,33 @@
 
 import typer
 
-from app.cli.output import table
+from app.cli.output import message, table
 from app.demo.generate import DEFAULT_SEED
 
 app = typer.Typer(help="Demo data: real 六安市 divisions with synthetic needs and specialists.", no_args_is_help=True)
 
 
 @app.command()
-def load(seed: int = typer.Option(DEFAULT_SEED, "--seed", help="seed of the synthetic part")) -> None:
-    """Migrate, then upsert the demo catalogue in one transaction and print the row counts."""
+def load(
+    seed: int = typer.Option(DEFAULT_SEED, "--seed", help="seed of the synthetic part"),
+    force: bool = typer.Option(False, "--force", help="load even into a catalogue that holds villages or specialists: "
+                                                      "every entry with a demo code gets the demo's values again "
+                                                      "(edits to them are lost)"),
+) -> None:
+    """Migrate, then upsert the demo catalogue in one transaction and print the row counts.
+
+    Only into a catalogue without villages and specialists: one that holds any is left as it is (the command says
+    so and exits 0), so `make run` keeps a planner's edits across restarts. --force upserts the demo over it.
+    """
     from app.db import migrate_to_head, session_scope
-    from app.demo.load import load_demo
+    from app.demo.load import catalogue_in_use, load_demo
 
     migrate_to_head()
     with session_scope() as session:
+        held = catalogue_in_use(session)
+        if any(held.values()) and not force:
+            message(f"demo not loaded: the catalogue already holds {held['villages']} villages and "
+                    f"{held['specialists']} specialists, kept as they are (--force loads the demo over them)")
+            return
         counts = load_demo(session, seed=seed)
     table(f"demo catalogue loaded (seed {seed})", counts)

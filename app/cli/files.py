@@ -279,7 +279,7 @@ def _labelled(problems: list[tuple[str, str | None, str]], columns: Columns,
 
 
 
-def import_file(path: Path, *, columns: Columns, bulk: Callable[..., tuple[int, int]], title: str,
+def import_file(path: Path, *, columns: Columns, bulk: Callable[..., tuple[int, ...]], title: str,
                 override: Mapping[str, Any] | None = None,
                 stored: Callable[[Session], list[dict[str, Any]]] | None = None) -> None:
     """Read, validate and write a whole file in one transaction, then print the counts; exit 2 on bad input.
@@ -301,7 +301,7 @@ def import_file(path: Path, *, columns: Columns, bulk: Callable[..., tuple[int, 
             if stored is not None:
                 keep_absent(loaded, columns, stored=stored, session=session, provided=list(override or {}))
             rows = validate(loaded, columns.model)
-            created, updated = bulk(session, rows=rows)
+            counts = bulk(session, rows=rows)  # (created, updated[, unchanged])
     except BadInput as exc:
         report(_labelled(exc.problems, columns, kind), name=path.name, kind=kind)
         raise typer.Exit(BAD_INPUT) from None
@@ -317,7 +317,7 @@ def import_file(path: Path, *, columns: Columns, bulk: Callable[..., tuple[int, 
             "does not exist" in first else ""
         stderr(f"error: {path.name}: {type(exc).__name__}: {first}{hint}; nothing was written")
         raise typer.Exit(OTHER_ERROR) from None
-    table(title, {"file": str(path), "rows": len(rows), "created": created, "updated": updated})
+    table(title, {"file": str(path), "rows": len(rows), **dict(zip(("created", "updated", "unchanged"), counts, strict=False))})
 
 
 def keep_absent(loaded: Loaded, columns: Columns, *, stored: Callable[[Session], list[dict[str, Any]]],

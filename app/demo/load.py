@@ -1,5 +1,10 @@
-"""Load the 六安市 demo catalogue into a session (upserts by code: loading twice gives the same catalogue)."""
+"""Load the 六安市 demo catalogue into a session (upserts by code: loading twice gives the same catalogue).
 
+`jiedui demo load` loads it only into a catalogue without villages and specialists (see `catalogue_in_use`), so a
+restart never overwrites a planner's edits; `--force` upserts it anyway.
+"""
+
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.demo import regions
@@ -9,6 +14,7 @@ from app.schemas.villages import VillageIn
 from app.services.regions import bulk_upsert_counties, bulk_upsert_townships
 from app.services.specialists import bulk_upsert_specialists
 from app.services.villages import bulk_upsert_villages
+from models import Specialist, Village
 
 
 def load_demo(session: Session, *, seed: int = DEFAULT_SEED) -> dict[str, int]:
@@ -32,3 +38,9 @@ def load_demo(session: Session, *, seed: int = DEFAULT_SEED) -> dict[str, int]:
         "teams": sum(1 for s in specialists if s.kind == "team"),
         "legal_persons": sum(1 for s in specialists if s.kind == "legal_person"),
     }
+
+
+def catalogue_in_use(session: Session) -> dict[str, int]:
+    """How many villages and specialists are stored; any at all means the catalogue is in use."""
+    return {"villages": session.scalar(select(func.count()).select_from(Village)) or 0,
+            "specialists": session.scalar(select(func.count()).select_from(Specialist)) or 0}

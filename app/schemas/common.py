@@ -55,9 +55,14 @@ class ListPage(BaseModel, Generic[T]):
 
 
 class BulkResult(BaseModel):
+    """Rows inserted, rows changed (new version) and rows identical to the stored ones (version and ETag kept)."""
+
     created: int
     updated: int
     total: int
+    unchanged: int = Field(default=0, description="catalogue rows identical to the stored ones (their child rows "
+                                                  "too), left untouched; service records count every existing row "
+                                                  "as updated")
 
 
 class ErrorItem(BaseModel):

@@ -5,7 +5,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import Conflict, InvalidInput, NotFound, row_error
 from app.schemas.industries import IndustryIn
-from app.services.bulk import ids_by_code, reject_duplicates, upsert_rows
+from app.services.bulk import BulkCounts, ids_by_code, reject_duplicates, upsert_rows
 from models import Industry, SpecialistExpertise, VillageNeed
 
 
@@ -54,10 +54,10 @@ def delete_industry(session: Session, *, industry: Industry) -> None:
     session.flush()
 
 
-def bulk_upsert_industries(session: Session, *, rows: list[IndustryIn]) -> tuple[int, int]:
+def bulk_upsert_industries(session: Session, *, rows: list[IndustryIn]) -> BulkCounts:
     """Insert or update industries by code, all or nothing."""
     reject_duplicates([r.code for r in rows])
-    return upsert_rows(session, Industry.__table__, [r.model_dump() for r in rows])  # type: ignore[arg-type]
+    return upsert_rows(session, Industry.__table__, [r.model_dump() for r in rows]).counts  # type: ignore[arg-type]
 
 
 def valid_industry_codes(session: Session) -> list[str]:

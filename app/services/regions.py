@@ -5,7 +5,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import Conflict, InvalidInput, NotFound, row_error
 from app.schemas.regions import CountyIn, TownshipIn
-from app.services.bulk import ids_by_code, reject_duplicates, upsert_rows
+from app.services.bulk import BulkCounts, ids_by_code, reject_duplicates, upsert_rows
 from models import County, Township, Village
 
 
@@ -50,10 +50,10 @@ def delete_county(session: Session, *, county: County) -> None:
     session.flush()
 
 
-def bulk_upsert_counties(session: Session, *, rows: list[CountyIn]) -> tuple[int, int]:
+def bulk_upsert_counties(session: Session, *, rows: list[CountyIn]) -> BulkCounts:
     """Insert or update counties by code, all or nothing."""
     reject_duplicates([r.code for r in rows])
-    return upsert_rows(session, County.__table__, [r.model_dump() for r in rows])  # type: ignore[arg-type]
+    return upsert_rows(session, County.__table__, [r.model_dump() for r in rows]).counts  # type: ignore[arg-type]
 
 
 def county_ids_for(session: Session, *, codes: list[str], field: str) -> dict[str, int]:
@@ -110,12 +110,12 @@ def delete_township(session: Session, *, township: Township) -> None:
     session.flush()
 
 
-def bulk_upsert_townships(session: Session, *, rows: list[TownshipIn]) -> tuple[int, int]:
+def bulk_upsert_townships(session: Session, *, rows: list[TownshipIn]) -> BulkCounts:
     """Insert or update townships by code under existing counties, all or nothing."""
     reject_duplicates([r.code for r in rows])
     county_ids = county_ids_for(session, codes=[r.code[:6] for r in rows], field="code")
     payload = [{**r.model_dump(), "county_id": county_ids[r.code[:6]]} for r in rows]
-    return upsert_rows(session, Township.__table__, payload)  # type: ignore[arg-type]
+    return upsert_rows(session, Township.__table__, payload).counts  # type: ignore[arg-type]
 
 
 def township_out(township: Township) -> dict[str, object]:

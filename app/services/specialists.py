@@ -10,18 +10,22 @@ from app.errors import Conflict, InvalidInput, NotFound, row_error
 from app.schemas.specialists import SpecialistFilters, SpecialistIn
 from app.services.bulk import (
     MAX_PARAMS,
+    BulkCounts,
     chunks,
+    differing,
+    grouped_rows,
     ids_by_code,
     reject_duplicates,
     upsert_rows,
 )
 from app.services.industries import industry_codes_by_id, resolve_industries
-from app.services.teams import replace_members, team_errors, team_of
+from app.services.teams import MEMBERS, replace_members, team_errors, team_of
 from models import Specialist, SpecialistExpertise
 from models.base import utcnow
 
 MAX_ERRORS = 1000
 EXPERTISE: Table = SpecialistExpertise.__table__  # type: ignore[assignment]
+SPECIALISTS: Table = Specialist.__table__  # type: ignore[assignment]
 CHILD_FIELDS = {"expertise", "members", "leader"}
 OUT_FIELDS = (
     "code", "name", "kind", "org_name", "org_type", "org_region_code", "title_level", "home_region_code",
@@ -93,8 +97,9 @@ def get_team(session: Session, *, specialist: Specialist) -> Specialist:
     return team
 
 
-def bulk_upsert_specialists(session: Session, *, rows: list[SpecialistIn]) -> tuple[int, int]:
-    """Insert or update specialists by code with their expertise and members, all or nothing; (created, updated)."""
+def bulk_upsert_specialists(session: Session, *, rows: list[SpecialistIn]) -> BulkCounts:
+    """Insert or update specialists by code with their expertise and members, all or nothing; identical rows
+    (columns, expertise and members) are left untouched."""
     industry_ids, errors = _problems(session, rows)
     if errors:
         raise InvalidInput(f"{len(errors)} problem(s) in the batch; nothing was written; first: "
@@ -169,17 +174,40 @@ def _columns(row: SpecialistIn) -> dict[str, Any]:
     return values
 
 
-def _write(session: Session, rows: Sequence[SpecialistIn], industry_ids: dict[str, int]) -> tuple[int, int]:
-    """Set-based write of validated rows: upsert specialists, then replace expertise and members wholesale."""
-    result = upsert_rows(session, Specialist.__table__, [_columns(r) for r in rows])  # type: ignore[arg-type]
-    ids = ids_by_code(session, Specialist.__table__,  # type: ignore[arg-type]
-                      [r.code for r in rows] + [m for r in rows for m in r.members])
-    for part in chunks([ids[r.code] for r in rows], MAX_PARAMS):
+def _write(session: Session, rows: Sequence[SpecialistIn], industry_ids: dict[str, int]) -> BulkCounts:
+    """Set-based write of validated rows: upsert specialists, then replace the expertise and members of those
+    written (the identical ones are left untouched)."""
+    upserted = upsert_rows(session, SPECIALISTS, [_columns(r) for r in rows],
+                           children_differ=lambda stored: _children_differ(session, stored=stored, rows=rows,
+                                                                           industry_ids=industry_ids))
+    written = [r for r in rows if r.code in upserted.written]
+    ids = ids_by_code(session, SPECIALISTS, [r.code for r in written] + [m for r in written for m in r.members])
+    for part in chunks([ids[r.code] for r in written], MAX_PARAMS):
         session.execute(delete(SpecialistExpertise).where(SpecialistExpertise.specialist_id.in_(part))
                         .execution_options(synchronize_session=False))
-    expertise = [{"specialist_id": ids[r.code], "industry_id": industry_ids[e.industry], "proficiency": e.proficiency}
-                 for r in rows for e in r.expertise]
+    expertise = [{"specialist_id": ids[r.code], **e} for r in written for e in _expertise_rows(r, industry_ids)]
     if expertise:
         session.execute(insert(EXPERTISE), expertise)  # Core executemany: no ORM bookkeeping per row
-    replace_members(session, rows=rows, ids=ids)
-    return result
+    replace_members(session, rows=written, ids=ids)
+    return upserted.counts
+
+
+def _expertise_rows(row: SpecialistIn, industry_ids: dict[str, int]) -> list[dict[str, Any]]:
+    """Expertise rows of one body, in list order."""
+    return [{"industry_id": industry_ids[e.industry], "proficiency": e.proficiency} for e in row.expertise]
+
+
+def _children_differ(session: Session, *, stored: dict[str, int], rows: Sequence[SpecialistIn],
+                     industry_ids: dict[str, int]) -> set[str]:
+    """Codes of stored specialists whose expertise or members (in order, with the leader) differ from the batch's."""
+    by_code = {r.code: r for r in rows}
+    expertise = {c: [(e["industry_id"], e["proficiency"]) for e in _expertise_rows(by_code[c], industry_ids)]
+                 for c in stored}
+    members = {c: [(m, m == by_code[c].leader) for m in by_code[c].members] for c in stored}
+    old_expertise = grouped_rows(session, select(EXPERTISE.c.specialist_id, EXPERTISE.c.industry_id,
+                                                 EXPERTISE.c.proficiency).order_by(EXPERTISE.c.id),
+                                 EXPERTISE.c.specialist_id, stored.values())
+    member_stmt = (select(MEMBERS.c.team_id, SPECIALISTS.c.code, MEMBERS.c.is_leader)
+                   .join(SPECIALISTS, SPECIALISTS.c.id == MEMBERS.c.member_id).order_by(MEMBERS.c.id))
+    old_members = grouped_rows(session, member_stmt, MEMBERS.c.team_id, stored.values())
+    return differing(stored, expertise, old_expertise) | differing(stored, members, old_members)

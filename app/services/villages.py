@@ -10,7 +10,10 @@ from app.errors import Conflict, InvalidInput, NotFound, row_error
 from app.schemas.villages import NeedIn, VillageIn
 from app.services.bulk import (
     MAX_PARAMS,
+    BulkCounts,
     chunks,
+    differing,
+    grouped_rows,
     ids_by_code,
     reject_duplicates,
     upsert_rows,
@@ -21,6 +24,7 @@ from models.base import utcnow
 
 VILLAGE_TABLE = cast(Table, Village.__table__)
 NEED_TABLE = cast(Table, VillageNeed.__table__)
+NEED_FIELDS = ("industry_id", "rank", "weight", "is_primary")  # a need row as compared with the stored one
 
 
 @dataclass
@@ -177,11 +181,13 @@ def update_village(session: Session, *, village: Village, data: VillageIn) -> Vi
         raise InvalidInput("the code cannot change", errors=[row_error(None, "code", "must equal the URL's code")])
     resolved = resolve_villages(session, rows=[data], numbered=False)
     for key, value in _columns(data, resolved).items():
-        setattr(village, key, value)
-    village.updated_at = utcnow()  # always a row update, so the version moves even when only the needs change
-    village.needs.clear()
-    session.flush()
-    village.needs.extend(VillageNeed(**n) for n in _need_rows(data.needs, resolved))
+        setattr(village, key, value)  # an equal value is no change: identical bodies keep the version
+    needs = _need_rows(data.needs, resolved)
+    if _need_tuples(needs) != [tuple(getattr(n, f) for f in NEED_FIELDS) for n in village.needs]:
+        village.updated_at = utcnow()  # a row update, so the version moves even when only the needs change
+        village.needs.clear()
+        session.flush()
+        village.needs.extend(VillageNeed(**n) for n in needs)
     session.flush()
     return village
 
@@ -192,17 +198,33 @@ def delete_village(session: Session, *, village: Village) -> None:
     session.flush()
 
 
-def bulk_upsert_villages(session: Session, *, rows: list[VillageIn]) -> tuple[int, int]:
-    """Insert or update villages by code and replace their needs, set-based and all or nothing."""
+def bulk_upsert_villages(session: Session, *, rows: list[VillageIn]) -> BulkCounts:
+    """Insert or update villages by code and replace their needs, set-based and all or nothing; identical rows
+    (columns and needs) are left untouched."""
     resolved = resolve_villages(session, rows=rows, numbered=True)
-    created, updated = upsert_rows(session, VILLAGE_TABLE, [_columns(r, resolved) for r in rows])
-    ids = ids_by_code(session, VILLAGE_TABLE, (r.code for r in rows))
+    needs = {r.code: _need_rows(r.needs, resolved) for r in rows}
+    upserted = upsert_rows(session, VILLAGE_TABLE, [_columns(r, resolved) for r in rows],
+                           children_differ=lambda stored: _needs_differ(session, stored=stored, needs=needs))
+    ids = ids_by_code(session, VILLAGE_TABLE, upserted.written)
     for part in chunks(list(ids.values()), MAX_PARAMS):
         session.execute(delete(NEED_TABLE).where(NEED_TABLE.c.village_id.in_(part)))
-    needs = [{"village_id": ids[r.code], **n} for r in rows for n in _need_rows(r.needs, resolved)]
-    if needs:
-        session.execute(insert(NEED_TABLE), needs)
-    return created, updated
+    payload = [{"village_id": ids[r.code], **n} for r in rows if r.code in ids for n in needs[r.code]]
+    if payload:
+        session.execute(insert(NEED_TABLE), payload)
+    return upserted.counts
+
+
+def _need_tuples(needs: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """Need rows as comparable tuples, in rank order."""
+    return [tuple(n[f] for f in NEED_FIELDS) for n in needs]
+
+
+def _needs_differ(session: Session, *, stored: dict[str, int], needs: dict[str, list[dict[str, Any]]]) -> set[str]:
+    """Codes of stored villages whose needs differ from the batch's."""
+    stmt = select(NEED_TABLE.c.village_id, *(NEED_TABLE.c[f] for f in NEED_FIELDS)).order_by(
+        NEED_TABLE.c.village_id, NEED_TABLE.c.rank)
+    old = grouped_rows(session, stmt, NEED_TABLE.c.village_id, stored.values())
+    return differing(stored, {code: _need_tuples(needs[code]) for code in stored}, old)
 
 
 def village_out(village: Village, industry_codes: dict[int, str]) -> dict[str, Any]:

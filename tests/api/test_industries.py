@@ -63,9 +63,17 @@ def test_patch_and_stale_if_match(client: TestClient) -> None:
 
 def test_bulk_upsert_creates_and_updates(client: TestClient) -> None:
     rows = [NEW, {"code": "tea", "name_zh": "茶产业", "name_en": "Tea"}]
-    assert client.post("/api/v1/industries/bulk", json=rows).json() == {"created": 1, "updated": 1, "total": 2}
+    assert client.post("/api/v1/industries/bulk", json=rows).json() == {"created": 1, "updated": 1, "total": 2, "unchanged": 0}
     tea = client.get("/api/v1/industries/tea").json()
     assert tea["name_zh"] == "茶产业" and tea["version"] == 2
+
+
+def test_bulk_of_the_seeded_names_changes_nothing(client: TestClient) -> None:
+    tea = client.get("/api/v1/industries/tea").json()
+    row = {k: tea[k] for k in ("code", "name_zh", "name_en")}
+    answer = client.post("/api/v1/industries/bulk", json=[row, NEW]).json()
+    assert answer == {"created": 1, "updated": 0, "unchanged": 1, "total": 2}
+    assert client.get("/api/v1/industries/tea").json() == tea
 
 
 def test_bulk_duplicate_code_rejected(client: TestClient) -> None:

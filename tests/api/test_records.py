@@ -49,7 +49,7 @@ def _bad(client: TestClient, rows: list[dict[str, Any]]) -> list[tuple[Any, str]
 def test_bulk_upsert_then_update_bumps_version(catalogue: TestClient) -> None:
     r = catalogue.post(f"{URL}/bulk", json=[R1, R2, R3])
     assert r.status_code == 200, r.text
-    assert r.json() == {"created": 3, "updated": 0, "total": 3}
+    assert r.json() == {"created": 3, "updated": 0, "total": 3, "unchanged": 0}
     items = {x["specialist"]: x for x in _list(catalogue)}
     first = items["TP00001"]
     assert (first["grade"], first["service_days"], first["visits"], first["note"]) == ("优秀", 30.5, 12, "茶园管护")
@@ -58,7 +58,7 @@ def test_bulk_upsert_then_update_bumps_version(catalogue: TestClient) -> None:
 
     changed = {**R1, "grade": "不合格", "visits": 13, "note": None}
     r = catalogue.post(f"{URL}/bulk", json=[changed, R4])
-    assert r.json() == {"created": 1, "updated": 1, "total": 2}
+    assert r.json() == {"created": 1, "updated": 1, "total": 2, "unchanged": 0}
     items = {(x["season"], x["specialist"]): x for x in _list(catalogue)}
     again = items[("2026", "TP00001")]
     assert (again["grade"], again["visits"], again["note"], again["version"]) == ("不合格", 13, None, 2)

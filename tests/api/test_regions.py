@@ -52,11 +52,24 @@ def test_duplicate_codes_in_one_batch_rejected(client: TestClient) -> None:
 
 
 def test_bulk_upsert_then_update_bumps_version(client: TestClient) -> None:
-    assert client.post("/api/v1/counties/bulk", json=[COUNTY]).json() == {"created": 1, "updated": 0, "total": 1}
+    assert client.post("/api/v1/counties/bulk", json=[COUNTY]).json() == {"created": 1, "updated": 0, "total": 1, "unchanged": 0}
     again = client.post("/api/v1/counties/bulk", json=[{**COUNTY, "name": "新"}]).json()
-    assert again == {"created": 0, "updated": 1, "total": 1}
+    assert again == {"created": 0, "updated": 1, "total": 1, "unchanged": 0}
     got = client.get("/api/v1/counties/341502")
     assert got.json()["name"] == "新" and got.json()["version"] == 2
+
+
+def test_bulk_of_identical_counties_and_townships_keeps_versions(client: TestClient) -> None:
+    towns = [{"code": "341502001", "name": "中市街道"}, {"code": "341502002", "name": "东河口镇", "lon": 116.6, "lat": 31.8}]
+    client.post("/api/v1/counties/bulk", json=[COUNTY])
+    client.post("/api/v1/townships/bulk", json=towns)
+    before = client.get("/api/v1/townships/341502002").json()
+    assert client.post("/api/v1/counties/bulk", json=[COUNTY]).json() == \
+        {"created": 0, "updated": 0, "unchanged": 1, "total": 1}
+    assert client.post("/api/v1/townships/bulk", json=towns).json() == \
+        {"created": 0, "updated": 0, "unchanged": 2, "total": 2}
+    assert client.get("/api/v1/townships/341502002").json() == before
+    assert client.get("/api/v1/counties/341502").headers["ETag"] == '"341502.1"'
 
 
 def test_township_must_sit_under_existing_county(client: TestClient) -> None:

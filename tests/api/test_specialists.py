@@ -64,7 +64,7 @@ def test_list_filters(client: TestClient) -> None:
                programme_level="provincial", grade="良好"),
         person("S004", name="李茶农", home_region_code="341502100200"),
     ]
-    assert client.post(f"{URL}/bulk", json=rows).json() == {"created": 4, "updated": 0, "total": 4}
+    assert client.post(f"{URL}/bulk", json=rows).json() == {"created": 4, "updated": 0, "total": 4, "unchanged": 0}
     assert codes(client, county="341502") == ["S001", "S004"]
     assert codes(client, kind="legal_person") == ["S003"]
     assert codes(client, industry="tea") == ["S001", "S002"]
@@ -98,12 +98,51 @@ def test_list_sorts_and_paginates(client: TestClient) -> None:
 
 
 def test_bulk_upsert_updates_and_replaces_expertise(client: TestClient) -> None:
-    assert client.post(f"{URL}/bulk", json=[ALICE]).json() == {"created": 1, "updated": 0, "total": 1}
+    assert client.post(f"{URL}/bulk", json=[ALICE]).json() == {"created": 1, "updated": 0, "total": 1, "unchanged": 0}
     again = {**ALICE, "expertise": [{"industry": "grain", "proficiency": 2}]}
-    assert client.post(f"{URL}/bulk", json=[again, person("S002")]).json() == {"created": 1, "updated": 1, "total": 2}
+    answer = client.post(f"{URL}/bulk", json=[again, person("S002")]).json()
+    assert answer == {"created": 1, "updated": 1, "total": 2, "unchanged": 0}
     got = client.get(f"{URL}/S001").json()
     assert got["expertise"] == [{"industry": "grain", "proficiency": 2}] and got["version"] == 2
     assert codes(client, industry="tea") == []
+
+
+TEAM: dict[str, Any] = {"code": "T01", "name": "茶叶服务团", "kind": "team", "members": ["S002", "S003"], "leader": "S003"}
+ROSTER = [ALICE, person("S002"), person("S003"), TEAM]
+
+
+def test_bulk_of_identical_rows_keeps_versions_and_counts_them_unchanged(client: TestClient) -> None:
+    client.post(f"{URL}/bulk", json=ROSTER)
+    before = {s["code"]: s for s in client.get(URL).json()["items"]}
+    answer = client.post(f"{URL}/bulk", json=ROSTER).json()
+    assert answer == {"created": 0, "updated": 0, "unchanged": 4, "total": 4}
+    assert {s["code"]: s for s in client.get(URL).json()["items"]} == before
+    assert client.get(f"{URL}/T01").headers["ETag"] == '"T01.1"'
+
+
+@pytest.mark.parametrize("changed", [
+    {**ALICE, "expertise": [{"industry": "tea", "proficiency": 2}, {"industry": "fruit", "proficiency": 1}]},
+    {**ALICE, "expertise": list(reversed(ALICE["expertise"]))},
+    {**TEAM, "leader": "S002"},
+    {**TEAM, "members": ["S003", "S002"]},
+])
+def test_bulk_where_only_expertise_or_members_change_gives_a_new_version(client: TestClient,
+                                                                         changed: dict[str, Any]) -> None:
+    client.post(f"{URL}/bulk", json=ROSTER)
+    rows = [changed if r["code"] == changed["code"] else r for r in ROSTER]
+    answer = client.post(f"{URL}/bulk", json=rows).json()
+    assert answer == {"created": 0, "updated": 1, "unchanged": 3, "total": 4}
+    got = client.get(f"{URL}/{changed['code']}").json()
+    assert got["version"] == 2
+    assert (got["expertise"], got["members"], got["leader"]) == \
+        (changed.get("expertise", []), changed.get("members", []), changed.get("leader"))
+
+
+def test_patch_to_the_stored_value_keeps_the_etag(client: TestClient) -> None:
+    client.post(URL, json=ALICE)
+    r = client.patch(f"{URL}/S001", json={"capacity": 3}, headers={"If-Match": '"S001.1"'})
+    assert r.status_code == 200, r.text
+    assert r.headers["ETag"] == '"S001.1"' and r.json()["expertise"] == ALICE["expertise"]
 
 
 def test_stale_if_match_gets_412(client: TestClient) -> None:

@@ -159,13 +159,40 @@ def test_delete_village_and_then_its_township(regions: TestClient) -> None:
 
 
 def test_bulk_upsert_creates_updates_and_replaces_needs(regions: TestClient) -> None:
-    assert regions.post("/api/v1/villages/bulk", json=[V1, V2]).json() == {"created": 2, "updated": 0, "total": 2}
+    assert regions.post("/api/v1/villages/bulk", json=[V1, V2]).json() == {"created": 2, "updated": 0, "total": 2, "unchanged": 0}
     again = [{**V1, "name": "新双河", "needs": [{"industry": "pigs", "weight": 4}]}, V3]
-    assert regions.post("/api/v1/villages/bulk", json=again).json() == {"created": 1, "updated": 1, "total": 2}
+    assert regions.post("/api/v1/villages/bulk", json=again).json() == {"created": 1, "updated": 1, "total": 2, "unchanged": 0}
     v1 = regions.get("/api/v1/villages/341502001201").json()
     assert v1["name"] == "新双河" and v1["version"] == 2
     assert v1["needs"] == [{"industry": "pigs", "weight": 4.0, "primary": True, "rank": 1}]
     assert [n["industry"] for n in regions.get("/api/v1/villages/341502001202").json()["needs"]] == ["vegetables", "tea"]
+
+
+def test_bulk_of_identical_rows_keeps_versions_and_counts_them_unchanged(regions: TestClient) -> None:
+    regions.post("/api/v1/villages/bulk", json=[V1, V2])
+    before = regions.get("/api/v1/villages/341502001201")
+    answer = regions.post("/api/v1/villages/bulk", json=[V1, V2]).json()
+    assert answer == {"created": 0, "updated": 0, "unchanged": 2, "total": 2}
+    after = regions.get("/api/v1/villages/341502001201")
+    assert after.headers["ETag"] == before.headers["ETag"] == '"341502001201.1"'
+    assert after.json()["updated_at"] == before.json()["updated_at"]
+
+
+def test_bulk_where_only_the_needs_change_gives_a_new_version(regions: TestClient) -> None:
+    regions.post("/api/v1/villages/bulk", json=[V1, V2])
+    reweighted = {**V1, "needs": [{"industry": "tea"}, {"industry": "grain", "weight": 3}]}
+    answer = regions.post("/api/v1/villages/bulk", json=[reweighted, V2]).json()
+    assert answer == {"created": 0, "updated": 1, "unchanged": 1, "total": 2}
+    got = regions.get("/api/v1/villages/341502001201").json()
+    assert got["version"] == 2 and got["needs"][1]["weight"] == 3.0
+    assert regions.get("/api/v1/villages/341502001202").json()["version"] == 1
+
+
+def test_put_of_the_same_body_keeps_the_etag(regions: TestClient) -> None:
+    regions.post("/api/v1/villages", json=V1)
+    r = regions.put("/api/v1/villages/341502001201", json=V1, headers={"If-Match": '"341502001201.1"'})
+    assert r.status_code == 200, r.text
+    assert r.headers["ETag"] == '"341502001201.1"' and len(r.json()["needs"]) == 2
 
 
 def test_wrong_length_code_rejected(regions: TestClient) -> None:

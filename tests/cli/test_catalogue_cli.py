@@ -110,6 +110,20 @@ def test_export_import_round_trip(loaded: Engine, tmp_path: Path, suffix: str, e
         assert rows[0]["needs"] == "rural_tourism:0.35;tea:2*" and list(rows[0])[:2] == ["code", "name"]
 
 
+@pytest.mark.parametrize("kind", ["villages", "specialists"])
+def test_reimporting_an_export_changes_nothing(loaded: Engine, tmp_path: Path, kind: str) -> None:
+    exported = _export(kind, tmp_path / f"{kind}.csv")
+    model = Village if kind == "villages" else Specialist
+    with get_sessionmaker()() as session:
+        stamps = session.execute(select(model.code, model.version, model.updated_at).order_by(model.code)).all()
+    result = run("catalogue", "import", kind, str(tmp_path / f"{kind}.csv"))
+    assert result.exit_code == 0, result.output
+    assert "created: 0\nupdated: 0\nunchanged: 3\n" in result.output
+    with get_sessionmaker()() as session:
+        assert session.execute(select(model.code, model.version, model.updated_at).order_by(model.code)).all() == stamps
+    assert _export(kind, tmp_path / f"{kind}-again.csv") == exported
+
+
 def test_csv_with_packed_lists_imports(db: Engine, tmp_path: Path) -> None:
     _import("counties", _write_json(tmp_path / "c.json", COUNTIES))
     (tmp_path / "t.csv").write_bytes("code,name,lon,lat\n341525100,衡山镇,,\n".encode("gb18030"))

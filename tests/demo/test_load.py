@@ -1,11 +1,12 @@
 """Loading the demo catalogue into the test database; the list endpoints then show it."""
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 
 from app.db import get_sessionmaker
 from app.demo.load import load_demo
 from models import Specialist, TeamMember, Village, VillageNeed
+from tests.cli.clihelp import run
 
 
 def _load(seed: int = 2026) -> dict[str, int]:
@@ -55,3 +56,48 @@ def test_list_endpoints_show_the_demo(client: TestClient) -> None:
     assert len(teams) == 40 and all(t["leader"] in t["members"] for t in teams)
     one = client.get(f"/api/v1/specialists/{teams[0]['members'][0]}/team")
     assert one.status_code == 200 and one.json()["code"] == teams[0]["code"]
+
+
+def _versions(engine: Engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(Village.code, Village.version).union_all(select(Specialist.code, Specialist.version)))
+        return dict(rows.all())
+
+
+def _edit_radius(engine: Engine, code: str, km: float) -> None:
+    """A planner's edit, as PATCH makes it: a new value and a new version."""
+    with engine.begin() as conn:
+        conn.execute(update(Specialist).where(Specialist.code == code)
+                     .values(max_distance_km=km, version=Specialist.version + 1))
+
+
+def _radius(engine: Engine, code: str) -> float | None:
+    with engine.connect() as conn:
+        return conn.scalar(select(Specialist.max_distance_km).where(Specialist.code == code))
+
+
+def test_reloading_the_demo_changes_no_version(db: Engine) -> None:
+    _load()
+    _load()
+    assert set(_versions(db).values()) == {1}
+
+
+def test_demo_load_leaves_a_catalogue_in_use_as_it_is(db: Engine, database_url: str) -> None:
+    _load()
+    _edit_radius(db, "TP00003", 8)
+    result = run("demo", "load", env={"DATABASE_URL": database_url})  # what every `make run` does
+    assert result.exit_code == 0, result.output
+    assert "demo not loaded: the catalogue already holds 1970 villages and 1500 specialists" in result.output
+    assert _radius(db, "TP00003") == 8
+
+
+def test_demo_load_force_overwrites_only_the_entries_that_differ(db: Engine, database_url: str) -> None:
+    _load()
+    demo_radius = _radius(db, "TP00003")
+    _edit_radius(db, "TP00003", 8)
+    result = run("demo", "load", "--force", env={"DATABASE_URL": database_url})
+    assert result.exit_code == 0, result.output
+    assert "villages: 1970" in result.output
+    assert _radius(db, "TP00003") == demo_radius != 8
+    versions = _versions(db)
+    assert versions.pop("TP00003") == 3 and set(versions.values()) == {1}
