@@ -11,6 +11,7 @@ from solver import restrict as restrictions
 from solver.build import Setup, build_network, make_setup
 from solver.candidates import build_pairs, prepare
 from solver.diagnose import recruitment, uncovered
+from solver.exact import prove_rest
 from solver.inputs import check_instance
 from solver.levels import UNIT_SCALE, level_costs, level_spec, pair_level_values
 from solver.model import (
@@ -215,6 +216,10 @@ def solve(
             method += (", tightened by a Lagrangian relaxation that keeps the days budget and team rule "
                        f"(prices: network duals, refined by {guide.rounds} column-generation rounds"
                        + (", the master LP solved by PDLP)" if guide.pricer.first_order else ")"))
+    if p.max_changes is None and not (should_stop is not None and should_stop()):  # a small instance: prove the rest
+        report("exact", None, None, None)
+        assigned, bounds, proven, note = prove_rest(setup, spec, assigned, bounds, proven, deadline - FINISH_S, should_stop)
+        method += note
     values = pair_level_values(prep, assigned, spec)
     levels = level_results(spec, values, bounds, proven)
     first = next((lv for lv in levels if not lv.proven or lv.gap != 0), None)

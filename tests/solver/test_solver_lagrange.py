@@ -182,8 +182,9 @@ def test_team_conflict_is_proven_optimal_by_the_lagrangian_bound() -> None:
     assert set(by_s) == {"M1", "M2", "X"}
     assert [lv.value for lv in sol.levels[:2]] == [3, 5]
     assert sol.levels[1].bound == 5 and all(lv.proven and lv.gap == 0 for lv in sol.levels[:4])
-    # the network's balance bound came from the unreachable relaxed face, so balance is no longer proven
-    assert not sol.levels[4].proven and sol.status == "feasible"
+    # the network's balance bound came from the unreachable relaxed face; the exact finish proves balance
+    assert sol.levels[4].proven and sol.levels[4].gap == 0 and sol.status == "optimal"
+    assert "balance proven optimal by exact MILPs" in sol.method
 
 
 def test_refined_prices_close_the_gap_on_a_contested_village() -> None:

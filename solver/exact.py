@@ -1,0 +1,192 @@
+"""Exact finish for small instances: every level as one MILP (HiGHS), proven optimal, then fixed for the next.
+
+The network answer with its side-rule repairs proves the levels the network holds; where the days budget or the
+team rule break it (or a lower level is unproven), a county-sized instance is small enough for an exact MILP
+over its free pairs. Variables: one binary per free pair, one per team (team used: its members idle), and, for
+the balance level, the load steps of each specialist (load^2 is convex: step k costs 2k - 1, and the LP fills
+the steps in order). Each level minimises its integer cost with every higher level held at its optimum.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from solver.build import Setup
+from solver.levels import UNIT_SCALE, pair_level_values
+from solver.milp_process import solve_milp
+
+EXACT_UP_TO = 60_000  # free pairs; beyond, one MILP takes minutes (the benchmark city, 313,000: 863 s)
+MIN_LEVEL_S = 0.5  # time a level's MILP needs at least to be worth starting
+
+
+@dataclass
+class _Model:
+    free: np.ndarray  # pair index of each x variable
+    n_vars: int
+    a: sp.csr_matrix
+    lo: np.ndarray
+    hi: np.ndarray
+    steps: np.ndarray  # per balance-step variable: its cost 2k - 1 (k counted from the locked load)
+    step_of: np.ndarray  # per balance-step variable: its specialist
+    teams: list[tuple[int, list[int]]]  # per team variable: the team and its members
+
+
+def finish_exactly(setup: Setup, spec: list[list[str]], assigned: np.ndarray, held: int, deadline: float,
+                   should_stop: Callable[[], bool] | None = None) -> tuple[np.ndarray, int]:
+    """Prove the levels after the first `held` (already proven, and held at the answer's values) by MILP, while
+    time lasts; returns the answer (changed only where a MILP found a lexicographically better one) and how many
+    leading levels are now proven."""
+    model = _model(setup, balance=any("balance" in names for names in spec))
+    if model is None or held >= len(spec):
+        return assigned, held
+    x0 = _incidence(setup, model, assigned)
+    if x0 is None:
+        return assigned, held
+    costs = [_level_cost(setup, model, names) for names in spec]
+    rows = [model.a] + [sp.csr_matrix(c.astype(float)) for c in costs[:held]]
+    lo = [model.lo.copy()] + [np.array([-np.inf])] * held
+    hi = [model.hi] + [np.array([float(c @ x0)]) for c in costs[:held]]
+    if held and spec[0] == ["coverage"] and (model.a[: len(setup.req_res)] @ x0 == setup.req_res).all():
+        lo[0][: len(setup.req_res)] = setup.req_res  # full coverage held: every village's demand met, row by row
+    x, proven = x0, held
+    for cost in costs[held:]:
+        if deadline - time.perf_counter() < MIN_LEVEL_S:
+            break
+        found = solve_milp(cost.astype(float), sp.vstack(rows, format="csr"), np.concatenate(lo), np.concatenate(hi),
+                           _integrality(model), deadline, should_stop)
+        if found is None:  # the deadline or a stop came first: keep what is proven
+            break
+        if cost @ found < cost @ x:  # strictly better on this level: lexicographically better than the answer
+            x = found
+        proven += 1
+        rows.append(sp.csr_matrix(cost.astype(float)))  # hold this level at its optimum for the next ones
+        lo.append(np.array([-np.inf]))
+        hi.append(np.array([float(cost @ x)]))
+    if x is x0:
+        return assigned, proven
+    return np.sort(np.concatenate([setup.lock_pairs, model.free[x[: len(model.free)].astype(bool)]])), proven
+
+
+def _incidence(setup: Setup, model: _Model, assigned: np.ndarray) -> np.ndarray | None:
+    # The answer as a point of the model (its free pairs, teams used, load steps); None if it is not one.
+    prep = setup.prep
+    x = np.zeros(model.n_vars)
+    pos = np.full(len(prep.ps), -1)
+    pos[model.free] = np.arange(len(model.free))
+    mine = assigned[~setup.fixed[assigned]]
+    if (pos[mine] < 0).any():
+        return None
+    x[pos[mine]] = 1
+    n, m = len(model.free), len(model.steps)
+    load = np.bincount(prep.ps[mine], minlength=len(prep.spec_ids))
+    for j, (t, _) in enumerate(model.teams):
+        x[n + j] = 1.0 if load[t] > 0 else 0.0
+    if m:
+        first = np.concatenate([[0], np.cumsum(setup.cap_eff)])[:-1]
+        k = np.arange(m) - first[model.step_of]
+        x[model.n_vars - m:] = (k < load[model.step_of]).astype(float)
+    return x
+
+
+def _level_cost(setup: Setup, model: _Model, names: list[str]) -> np.ndarray:
+    # One level's integer cost per variable: its criteria weighted as solver.levels weighs them.
+    weights = setup.prep.params.level_weights
+    cost = np.zeros(model.n_vars, dtype=np.int64)
+    for name in names:
+        w = float(weights.get(name, 1.0)) if len(names) > 1 else 1.0
+        cost += np.rint(w * _criterion(setup, model, name)).astype(np.int64)
+    return cost
+
+
+def _model(setup: Setup, *, balance: bool) -> _Model | None:
+    # Every hard rule over the free pairs: village demand, capacity, days budget, team rule.
+    prep = setup.prep
+    n_s, n_v = len(prep.spec_ids), len(prep.vil_ids)
+    days_left = prep.s_days - setup.days0
+    free = np.flatnonzero(~setup.fixed & (setup.cap_eff[prep.ps] > 0) & (setup.req_res[prep.pv] > 0)
+                          & (prep.days <= days_left[prep.ps] + 1e-9))
+    if len(free) > EXACT_UP_TO:
+        return None
+    s, v = prep.ps[free], prep.pv[free]
+    teams = [(t, ms) for t, ms in sorted(setup.teams.items()) if setup.cap_eff[t] > 0 and setup.cap_eff[ms].sum() > 0]
+    step_of = np.repeat(np.arange(n_s), setup.cap_eff) if balance else np.zeros(0, dtype=np.int64)
+    first = np.concatenate([[0], np.cumsum(setup.cap_eff)])[:-1] if balance else np.zeros(0, dtype=np.int64)
+    k = np.arange(len(step_of)) - first[step_of] + 1 if balance else np.zeros(0, dtype=np.int64)
+    steps = 2 * (setup.load0[step_of] + k) - 1
+    n, g, m = len(free), len(teams), len(step_of)
+    n_vars = n + g + m
+    cols = np.arange(n)
+    blocks = [sp.csr_matrix((np.ones(n), (v, cols)), shape=(n_v, n_vars)),
+              sp.csr_matrix((np.ones(n), (s, cols)), shape=(n_s, n_vars))]
+    lo = [np.full(n_v, -np.inf), np.full(n_s, -np.inf)]
+    hi = [setup.req_res.astype(float), setup.cap_eff.astype(float)]
+    finite = np.isfinite(prep.s_days)
+    blocks.append(sp.csr_matrix((prep.days[free] * finite[s], (s, cols)), shape=(n_s, n_vars)))
+    lo.append(np.full(n_s, -np.inf))
+    hi.append(np.where(finite, days_left, 0.0))
+    for j, (t, ms) in enumerate(teams):  # team used (y = 1): members idle; y = 0: the team idle
+        on_t, on_m = cols[s == t], cols[np.isin(s, ms)]
+        blocks.append(sp.csr_matrix((np.r_[np.ones(len(on_t)), -float(setup.cap_eff[t])],
+                                     (np.zeros(len(on_t) + 1, dtype=np.int64), np.r_[on_t, n + j])), shape=(1, n_vars)))
+        blocks.append(sp.csr_matrix((np.r_[np.ones(len(on_m)), float(n)],
+                                     (np.zeros(len(on_m) + 1, dtype=np.int64), np.r_[on_m, n + j])), shape=(1, n_vars)))
+        lo += [np.array([-np.inf]), np.array([-np.inf])]
+        hi += [np.zeros(1), np.array([float(n)])]
+    if balance:  # each specialist's load equals its used steps
+        blocks.append(sp.csr_matrix((np.r_[np.ones(n), -np.ones(m)], (np.r_[s, step_of], np.r_[cols, n + g + np.arange(m)])),
+                                    shape=(n_s, n_vars)))
+        lo.append(np.zeros(n_s))
+        hi.append(np.zeros(n_s))
+    return _Model(free, n_vars, sp.vstack(blocks, format="csr"), np.concatenate(lo), np.concatenate(hi),
+                  steps.astype(np.int64), step_of, teams)
+
+
+def _integrality(model: _Model) -> np.ndarray:
+    # Pairs and teams are binary; balance steps are continuous (the convex costs fill them in order).
+    out = np.ones(model.n_vars)
+    out[model.n_vars - len(model.steps):] = 0
+    return out
+
+
+def _criterion(setup: Setup, model: _Model, name: str) -> np.ndarray:
+    # Integer cost per variable of one criterion (minimised; maximised ones negated), as solver.levels counts it.
+    prep, free = setup.prep, model.free
+    c = np.zeros(model.n_vars, dtype=np.int64)
+    n = len(free)
+    if name == "coverage":  # a pair adds its village's weight: demand caps each village at its remaining units
+        c[:n] = -prep.v_weight[prep.pv[free]]
+    elif name == "match":
+        c[:n] = -np.rint(prep.score[free] * UNIT_SCALE["match"]).astype(np.int64)
+    elif name == "continuity":
+        c[:n] = -prep.cont[free].astype(np.int64)
+    elif name == "travel":
+        c[:n] = np.rint(prep.dist[free] * UNIT_SCALE["travel"]).astype(np.int64)
+    elif name == "balance":
+        c[model.n_vars - len(model.steps):] = model.steps
+    return c
+
+
+def prove_rest(setup: Setup, spec: list[list[str]], assigned: np.ndarray, bounds: list[int], proven: list[bool],
+               deadline: float, should_stop: Callable[[], bool] | None = None,
+               ) -> tuple[np.ndarray, list[int], list[bool], str]:
+    """Try to prove the levels the answer has not proven, on a small instance: (answer, bounds, proven, note)."""
+    values = pair_level_values(setup.prep, assigned, spec)
+    held = 0
+    while held < len(spec) and proven[held] and values[held] == bounds[held]:
+        held += 1
+    if held == len(spec) or time.perf_counter() + MIN_LEVEL_S > deadline:
+        return assigned, bounds, proven, ""
+    answer, done = finish_exactly(setup, spec, assigned, held, deadline, should_stop)
+    if done == held:
+        return assigned, bounds, proven, ""
+    changed = answer is not assigned
+    values = pair_level_values(setup.prep, answer, spec)
+    bounds = [values[i] if i < done or changed else bounds[i] for i in range(len(spec))]
+    proven = [i < done or (proven[i] and not changed) for i in range(len(spec))]
+    names = ", ".join("+".join(spec[i]) for i in range(held, done))
+    return answer, bounds, proven, f"; {names} proven optimal by exact MILPs over the free pairs (HiGHS)"

@@ -1,0 +1,70 @@
+"""One MILP (HiGHS, via scipy) that keeps the run's time limit and can be cancelled.
+
+HiGHS cannot be interrupted, and overran its own time limit by a quarter on a county's MILP. So a model of any
+size runs in a child process (`python -m solver.milp_process IN OUT`), which is killed at the deadline or when
+the run is stopped; a tiny one (milliseconds of work) runs in this process, where starting a child would cost
+more than the solve.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+IN_PROCESS_UP_TO = 2_000  # variables: below this a MILP takes milliseconds
+POLL_S = 0.05
+
+
+def solve_milp(cost: np.ndarray, a: sp.csr_matrix, lo: np.ndarray, hi: np.ndarray, integrality: np.ndarray,
+               deadline: float, should_stop: Callable[[], bool] | None = None) -> np.ndarray | None:
+    """Minimise cost @ x over lo <= a x <= hi, 0 <= x <= 1 (integral where `integrality`); the optimal x, or None
+    when the deadline or a stop came first (or there is no answer)."""
+    if len(cost) <= IN_PROCESS_UP_TO:
+        return _solve(cost, a, lo, hi, integrality, max(0.0, deadline - time.perf_counter()))
+    with tempfile.TemporaryDirectory(prefix="jiedui-milp-") as folder:
+        given, got = Path(folder) / "in.npz", Path(folder) / "out.npz"
+        np.savez(given, cost=cost, data=a.data, indices=a.indices, indptr=a.indptr, shape=np.array(a.shape),
+                 lo=lo, hi=hi, integrality=integrality, limit=np.array(max(0.0, deadline - time.perf_counter())))
+        child = subprocess.Popen([sys.executable, "-m", "solver.milp_process", str(given), str(got)],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            while child.poll() is None:
+                if time.perf_counter() > deadline or (should_stop is not None and should_stop()):
+                    return None
+                time.sleep(POLL_S)
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+        if child.returncode != 0 or not got.exists():
+            return None
+        with np.load(got) as out:
+            return out["x"] if bool(out["ok"]) else None
+
+
+def _solve(cost: np.ndarray, a: sp.csr_matrix, lo: np.ndarray, hi: np.ndarray, integrality: np.ndarray,
+           limit: float) -> np.ndarray | None:
+    # The MILP itself: optimal (status 0) or nothing.
+    res = milp(cost, integrality=integrality, bounds=Bounds(0, 1), constraints=LinearConstraint(a, lo, hi),
+               options={"time_limit": limit, "disp": False, "mip_rel_gap": 0.0})
+    return np.rint(res.x) if res.status == 0 and res.x is not None else None
+
+
+def main(given: str, got: str) -> None:
+    """Child process: solve the model in `given`, write {ok, x} to `got`."""
+    with np.load(given) as m:
+        a = sp.csr_matrix((m["data"], m["indices"], m["indptr"]), shape=tuple(m["shape"]))
+        x = _solve(m["cost"], a, m["lo"], m["hi"], m["integrality"], float(m["limit"]))
+    np.savez(got, ok=np.array(x is not None), x=x if x is not None else np.zeros(0))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])
