@@ -7,7 +7,6 @@ from collections.abc import Callable
 
 import numpy as np
 
-from solver import restrict as restrictions
 from solver.build import Setup, build_network, make_setup
 from solver.candidates import build_pairs, prepare
 from solver.diagnose import recruitment, uncovered
@@ -24,11 +23,10 @@ from solver.model import (
 )
 from solver.network import merge_plan, solve_lexicographic
 from solver.output import assignments, level_results
+from solver.polish import polish
 from solver.repair import (
     find_violations,
-    neighbourhood,
     previous_keys,
-    repair,
 )
 from solver.side import (
     PLAN_ROUNDS_FIRST,
@@ -44,7 +42,6 @@ FINISH_S = 2.5  # seconds kept for the report after the last bound refinement
 FINISH_SHARE = 0.2  # of a network solve's time: the report grows with the instance (province: about 2.5 s)
 RESOLVE_SHARE = 1.2  # network solves' time kept for the guided re-solve after the first refinement
 WIDE_ROUNDS = 4  # times bound_rounds after the answer for a PDLP master (province: about 25 rounds converge)
-MAX_POLISH_VARS = 6000  # larger neighbourhoods rarely improve within the polish budget
 
 
 def solve(
@@ -185,7 +182,7 @@ def solve(
                 assigned = _greedy_drop(setup, assigned)
                 method += "; remaining violations removed by dropping pairs"
             if not find_violations(setup, assigned).any():  # CP-SAT only polishes an answer that keeps the rules
-                assigned, note = _polish(
+                assigned, note = polish(
                     setup, assigned, spec, rounds, deadline, report, should_stop, size, bounds
                 )
                 method += note
@@ -248,62 +245,6 @@ def solve(
         recruitment=recruits,
         messages=messages,
     )
-
-
-def _polish(
-    setup: Setup,
-    assigned: np.ndarray,
-    spec: list[list[str]],
-    r: restrictions.Restrictions,
-    deadline: float,
-    report: Callable[[str, str | None, float | None, float | None], None],
-    should_stop: Callable[[], bool] | None,
-    size: dict[str, object],
-    bounds: list[int],
-) -> tuple[np.ndarray, str]:
-    # CP-SAT on the neighbourhood of restricted specialists; kept only if lexicographically better and valid.
-    prep = setup.prep
-    budget = (
-        prep.params.polish_time_s
-        if deadline - time.perf_counter() > 2 * prep.params.polish_time_s
-        else deadline - time.perf_counter()
-    )
-    if budget <= 0.1:
-        return assigned, ""
-    bad = set(r.violators)
-    free = neighbourhood(
-        setup, assigned, bad, with_previous=prep.params.max_changes is not None
-    )
-    size["cpsat_vars"] = len(free)
-    if len(free) > MAX_POLISH_VARS:
-        return (
-            assigned,
-            f"; CP-SAT polish skipped ({len(free)} pairs > {MAX_POLISH_VARS})",
-        )
-    tight = 0
-    for v, b in zip(pair_level_values(prep, assigned, spec), bounds):
-        if v != b:
-            break
-        tight += 1
-    if tight == len(spec):
-        return assigned, ""
-    better, text = repair(
-        setup,
-        assigned,
-        free,
-        spec,
-        budget,
-        deadline,
-        lambda lv, v, b: report("repair", lv, v, b),
-        should_stop,
-        keep_levels=tight,
-    )
-    note = f"; CP-SAT polish on {len(free)} pairs [{text}]"
-    if better is None or find_violations(setup, better).any():
-        return assigned, note + " not used"
-    if pair_level_values(prep, better, spec) < pair_level_values(prep, assigned, spec):
-        return better, note + " improved"
-    return assigned, note + " no improvement"
 
 
 def _stopped(setup: Setup, spec: list[list[str]], size: dict[str, object], seconds: float) -> MatchSolution:
