@@ -64,8 +64,8 @@ def assignments(prep: Prepared, setup: Setup, assigned: np.ndarray) -> list[Assi
             parts.append(
                 f"continues last season's pairing graded {prev_grade.get((sid, vid))}"
             )
-        if prep.locked[i]:
-            parts.append("locked by the user")
+        if prep.locked[i]:  # a renewal locks the pairings it keeps: they are last season's
+            parts.append("kept: locked as last season's pairing" if (sid, vid) in prev_grade else "locked by the user")
         out.append(
             Assignment(
                 sid,

@@ -28,6 +28,7 @@ BAD_INPUT = 2
 OTHER_ERROR = 1
 MAX_SHOWN = 50
 ENCODINGS = ("utf-8-sig", "utf-8", "gb18030")
+SKIPPED = "\0skipped"  # the field name of an ignored display column
 CellParser = Callable[[str], Any]
 CellFormatter = Callable[[Any], str]
 
@@ -59,6 +60,7 @@ class Columns:
     parsers: Mapping[str, CellParser] = field(default_factory=dict)
     formatters: Mapping[str, CellFormatter] = field(default_factory=dict)
     labels: Mapping[str, str] = field(default_factory=dict)  # field -> how to name it in messages, e.g. "grade (考核等次)"
+    ignored: frozenset[str] = frozenset()  # headers of display columns whose cells are skipped (a name list's 县区)
 
     @property
     def fields(self) -> list[str]:
@@ -148,6 +150,8 @@ def _read_csv(text: str, columns: Columns, provided: Sequence[str]) -> Loaded:
             continue
         body: dict[str, Any] = {}
         for i, (name, cell) in enumerate(zip(names, cells, strict=False)):
+            if name == SKIPPED:
+                continue
             if not name:  # a column without a header (Excel keeps stray columns) may only hold blanks
                 if cell.strip():
                     problems.append((here, None, f"a value ({cell.strip()!r}) in column {i + 1}, which has no header"))
@@ -160,7 +164,7 @@ def _read_csv(text: str, columns: Columns, provided: Sequence[str]) -> Loaded:
         where.append(here)
     if problems:
         raise BadInput(problems)
-    return Loaded(bodies, where, "csv", [n for n in names if n])
+    return Loaded(bodies, where, "csv", [n for n in names if n and n != SKIPPED])
 
 
 def _header_fields(header: list[str], columns: Columns, provided: Sequence[str]) -> list[str]:
@@ -170,6 +174,9 @@ def _header_fields(header: list[str], columns: Columns, provided: Sequence[str])
     for cell in header:
         if not cell.strip():
             names.append("")
+            continue
+        if cell.strip() in columns.ignored:
+            names.append(SKIPPED)
             continue
         name = columns.field_for(cell)
         if name is None:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.cli.files import Columns, export_file, import_file
 from app.schemas.records import ServiceRecordIn
+from app.services.export import PAIR_HEADERS
 
 app = typer.Typer(help="Service records: grade, service days and visits per season and pairing.", no_args_is_help=True)
 
@@ -22,7 +23,9 @@ ALIASES = {
 LABELS = {"season": "season (季度/年度)", "specialist": "specialist (特派员编号)", "village": "village (区划代码)",
           "grade": "grade (考核等次)", "service_days": "service_days (服务天数)", "visits": "visits (服务次数)",
           "note": "note (备注)"}
-COLUMNS = Columns(ServiceRecordIn, aliases=ALIASES, labels=LABELS)
+# The name list's other columns (县区, 乡镇, 特派员 ...): a planner may grade the exported list and import it.
+NAME_LIST_ONLY = frozenset(h for h in PAIR_HEADERS if h not in ALIASES)
+COLUMNS = Columns(ServiceRecordIn, aliases=ALIASES, labels=LABELS, ignored=NAME_LIST_ONLY)
 
 
 @app.command("import")

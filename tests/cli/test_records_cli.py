@@ -114,3 +114,27 @@ def test_other_errors_exit_1(tmp_path: Path, db: Engine) -> None:
     assert result.exit_code == 1, result.output
     assert "jiedui db upgrade" in result.output
     assert run("records", "import", str(tmp_path / "x.txt")).exit_code == 2
+
+
+def test_a_graded_name_list_imports_as_records(env: dict[str, str], tmp_path: Path) -> None:
+    # A planner grades the exported name list (adds 年度 and 考核等次) and imports it; its display columns
+    # (县区, 乡镇, 特派员 ...) used to be refused as unknown.
+    import csv
+    import io
+
+    from app.db import session_scope
+    from app.services.export import export_run
+    from tests.cli.clihelp import invoke, newest_run
+
+    code, out = invoke(env, "season", "rerun", "--season", "2026", "--county", "341525")
+    assert code in (0, 3), out
+    with session_scope() as session:
+        content, _, _ = export_run(session, run=newest_run("2026"), fmt="csv")
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+    graded = [[*rows[0], "年度", "考核等次"]] + [[*r, "2026", "良好"] for r in rows[1:]]
+    path = tmp_path / "graded.csv"
+    with path.open("w", encoding="gb18030", newline="") as f:
+        csv.writer(f).writerows(graded)
+    result = run("records", "import", str(path))
+    assert result.exit_code == 0, result.output
+    assert f"created: {len(rows) - 1}" in result.output

@@ -102,6 +102,9 @@ def test_lock_kept_even_if_worse_and_out_of_radius():
     assert pairs(check(inst([good, weak], [vil(1)]))) == {("S1", V(1))}
     sol = check(inst([good, weak], [vil(1)], locked=(("S2", V(1)),)))
     assert pairs(sol) == {("S2", V(1))} and sol.assignments[0].locked
+    assert sol.assignments[0].reason.endswith("locked by the user")
+    renewed = check(inst([good, weak], [vil(1)], locked=(("S2", V(1)),), previous=(PreviousPair("S2", V(1), "良好"),)))
+    assert renewed.assignments[0].reason.endswith("kept: locked as last season's pairing")  # a renewal's lock
 
 
 def test_contradicting_locks_are_infeasible():
