@@ -201,7 +201,9 @@ class Explainer:
 
 def _zh_experts_full(ex: Explainer, d: dict[str, Any], village: str, missing: int) -> str:
     count = int(d.get("count") or len(d.get("specialists", [])))
-    return f"范围内{ex.who_may_serve(village)}{count}名特派员名额已满：{ex.people(d.get('specialists', []), count)}"
+    eligible = int(d.get("eligible") or count)
+    some = f"{eligible}名特派员中有{count}名" if eligible > count else f"{count}名特派员"
+    return f"范围内{ex.who_may_serve(village)}{some}名额已满：{ex.people(d.get('specialists', []), count)}"
 
 
 def _zh_too_few(ex: Explainer, d: dict[str, Any], village: str, missing: int) -> str:
@@ -224,7 +226,7 @@ def _zh_no_expert(ex: Explainer, d: dict[str, Any], village: str, missing: int) 
 def _listing(text: str) -> Callable[[Explainer, dict[str, Any], str, int], str]:
     """A reason whose detail lists specialists: "特派员<names><text>"."""
     def render(ex: Explainer, d: dict[str, Any], village: str, missing: int) -> str:
-        return f"特派员{ex.people(d.get('specialists', []))}{text}"
+        return f"特派员{ex.people(d.get('specialists', []), d.get('count'))}{text}"
     return render
 
 
@@ -240,7 +242,7 @@ REASON_ZH: dict[str, Callable[[Explainer, dict[str, Any], str, int], str]] = {
     "experts_full": _zh_experts_full,
     "too_few_eligible": _zh_too_few,
     "no_expert_in_range": _zh_no_expert,
-    "forbidden": lambda ex, d, v, m: f"与特派员{ex.people(d.get('specialists', []))}的结对被禁止",
+    "forbidden": lambda ex, d, v, m: f"与特派员{ex.people(d.get('specialists', []), d.get('count'))}的结对被禁止",
     "three_areas_rule": _listing("属三区人才，只能服务本县以外的三区村"),
     "days_budget": _listing("的可用服务天数不足以承担该村"),
     "locked_elsewhere": _listing("已锁定结对其他村"),

@@ -107,3 +107,15 @@ def test_unknown_csv_sheet_or_sheet_with_xlsx_is_422_naming_sheet(client: TestCl
     for params in ({"format": "csv", "sheet": "recruits"}, {"format": "xlsx", "sheet": "uncovered"}):
         r = client.get(f"/api/v1/runs/{run}/export", params=params)
         assert r.status_code == 422 and r.json()["error"]["errors"][0]["field"] == "sheet", r.text
+
+
+def test_reason_texts_count_the_eligible_and_the_names_left_out() -> None:
+    from app.services.results import Explainer
+
+    ex = Explainer(names={"specialists": {f"S{i}": f"特派员{i}" for i in range(30)}, "places": {},
+                          "industries": {"tea": "茶叶"}}, expertise_rule="primary", primaries={"V1": "tea"})
+    full = {"code": "experts_full", "detail": {"specialists": ["S1"], "count": 1, "eligible": 2}}
+    assert ex.reason_zh(full, village="V1", missing=1) == "范围内具备茶叶专长的2名特派员中有1名名额已满：特派员1"
+    days = {"code": "days_budget", "detail": {"specialists": [f"S{i}" for i in range(20)], "count": 25}}
+    text = ex.reason_zh(days, village="V1", missing=1)
+    assert "…等25人" in text and text.endswith("的可用服务天数不足以承担该村")
