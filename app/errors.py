@@ -1,5 +1,6 @@
 """One error base class with a status code, and the handlers that render every error the same way."""
 
+import logging
 from collections.abc import Iterable, Mapping
 from http import HTTPStatus
 from typing import Any
@@ -7,9 +8,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("jiedui.errors")
 
 
 class JieduiError(Exception):
@@ -82,7 +85,8 @@ def errors_from_pydantic(raw: Iterable[Mapping[str, Any]], *, skip: int = 1) -> 
 
 async def _handle_jiedui(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, JieduiError)
-    return JSONResponse(exc.to_dict(), status_code=exc.status_code)
+    etag = exc.extra.get("current_etag")  # a 412 names the current version in its header too
+    return JSONResponse(exc.to_dict(), status_code=exc.status_code, headers={"ETag": etag} if etag else None)
 
 
 async def _handle_validation(_: Request, exc: Exception) -> JSONResponse:
@@ -114,6 +118,15 @@ async def _handle_stale(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(err.to_dict(), status_code=err.status_code)
 
 
+async def _handle_operational(request: Request, exc: Exception) -> JSONResponse:
+    # PostgreSQL gave up on a transaction that raced another (deadlock, serialisation): nothing was written.
+    if getattr(getattr(exc, "orig", None), "sqlstate", None) in ("40P01", "40001"):
+        err = Conflict("the request raced a concurrent change to the same records; nothing was written, retry it")
+        return JSONResponse(err.to_dict(), status_code=err.status_code)
+    log.error("database error", exc_info=exc)
+    return await _handle_unexpected(request, exc)
+
+
 async def _handle_unexpected(_: Request, exc: Exception) -> JSONResponse:
     # Anything else is a bug: the same envelope for the caller; the server log keeps the traceback.
     err = JieduiError("internal error: the request did not complete; the server log has the details")
@@ -128,4 +141,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _handle_http)
     app.add_exception_handler(IntegrityError, _handle_integrity)
     app.add_exception_handler(StaleDataError, _handle_stale)
+    app.add_exception_handler(OperationalError, _handle_operational)
     app.add_exception_handler(Exception, _handle_unexpected)

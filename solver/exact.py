@@ -42,7 +42,7 @@ def finish_exactly(setup: Setup, spec: list[list[str]], assigned: np.ndarray, he
     time lasts; returns the answer (changed only where a MILP found a lexicographically better one) and how many
     leading levels are now proven."""
     model = _model(setup, balance=any("balance" in names for names in spec))
-    if model is None or held >= len(spec):
+    if model is None or held >= len(spec) or model.n_vars == 0:
         return assigned, held
     x0 = _incidence(setup, model, assigned)
     if x0 is None:
@@ -55,7 +55,7 @@ def finish_exactly(setup: Setup, spec: list[list[str]], assigned: np.ndarray, he
         lo[0][: len(setup.req_res)] = setup.req_res  # full coverage held: every village's demand met, row by row
     x, proven = x0, held
     for cost in costs[held:]:
-        if deadline - time.perf_counter() < MIN_LEVEL_S:
+        if deadline - time.perf_counter() < MIN_LEVEL_S or (should_stop is not None and should_stop()):
             break
         found = solve_milp(cost.astype(float), sp.vstack(rows, format="csr"), np.concatenate(lo), np.concatenate(hi),
                            _integrality(model), deadline, should_stop)
@@ -181,7 +181,10 @@ def prove_rest(setup: Setup, spec: list[list[str]], assigned: np.ndarray, bounds
         held += 1
     if held == len(spec) or time.perf_counter() + MIN_LEVEL_S > deadline:
         return assigned, bounds, proven, ""
-    answer, done = finish_exactly(setup, spec, assigned, held, deadline, should_stop)
+    try:
+        answer, done = finish_exactly(setup, spec, assigned, held, deadline, should_stop)
+    except Exception as exc:  # the proof is a bonus: the answer stands without it (a HiGHS numerical failure)
+        return assigned, bounds, proven, f"; exact finish not used ({type(exc).__name__}: {exc})"
     if done == held:
         return assigned, bounds, proven, ""
     changed = answer is not assigned

@@ -1,13 +1,16 @@
 """One MILP (HiGHS, via scipy) that keeps the run's time limit and can be cancelled.
 
-HiGHS cannot be interrupted, and overran its own time limit by a quarter on a county's MILP. So a model of any
-size runs in a child process (`python -m solver.milp_process IN OUT`), which is killed at the deadline or when
-the run is stopped; a tiny one (milliseconds of work) runs in this process, where starting a child would cost
-more than the solve.
+HiGHS cannot be interrupted, and overran its own time limit by a quarter on a county's MILP. So a model runs
+in a child process (`python -m solver.milp_process IN OUT`), which is killed at the deadline or when the run is
+stopped, and dies with the process that started it; a tiny one first gets IN_PROCESS_S in this process, where starting
+a child would cost more than most such solves.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -19,8 +22,10 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-IN_PROCESS_UP_TO = 2_000  # variables: below this a MILP takes milliseconds
+IN_PROCESS_UP_TO = 2_000  # variables: a MILP this small usually takes milliseconds (not always: knapsacks)
+IN_PROCESS_S = 0.3  # the most a MILP may run in this process, where nothing can stop it; then it goes to a child
 POLL_S = 0.05
+PREFIX = "jiedui-milp-"  # temporary folders: jiedui-milp-<pid of the solving process>-<random>
 
 
 def solve_milp(cost: np.ndarray, a: sp.csr_matrix, lo: np.ndarray, hi: np.ndarray, integrality: np.ndarray,
@@ -28,8 +33,20 @@ def solve_milp(cost: np.ndarray, a: sp.csr_matrix, lo: np.ndarray, hi: np.ndarra
     """Minimise cost @ x over lo <= a x <= hi, 0 <= x <= 1 (integral where `integrality`); the optimal x, or None
     when the deadline or a stop came first (or there is no answer)."""
     if len(cost) <= IN_PROCESS_UP_TO:
-        return _solve(cost, a, lo, hi, integrality, max(0.0, deadline - time.perf_counter()))
-    with tempfile.TemporaryDirectory(prefix="jiedui-milp-") as folder:
+        quick = _solve(cost, a, lo, hi, integrality, min(IN_PROCESS_S, max(0.0, deadline - time.perf_counter())))
+        if quick is not None:
+            return quick
+    try:
+        return _in_child(cost, a, lo, hi, integrality, deadline, should_stop)
+    except OSError:  # no process or no temporary file to be had (fork refused, /tmp full): the level stays unproven
+        return None
+
+
+def _in_child(cost: np.ndarray, a: sp.csr_matrix, lo: np.ndarray, hi: np.ndarray, integrality: np.ndarray,
+              deadline: float, should_stop: Callable[[], bool] | None) -> np.ndarray | None:
+    # The MILP in a child process, killed at the deadline or when the run stops.
+    _sweep_stale(Path(tempfile.gettempdir()))
+    with tempfile.TemporaryDirectory(prefix=f"{PREFIX}{os.getpid()}-") as folder:
         given, got = Path(folder) / "in.npz", Path(folder) / "out.npz"
         np.savez(given, cost=cost, data=a.data, indices=a.indices, indptr=a.indptr, shape=np.array(a.shape),
                  lo=lo, hi=hi, integrality=integrality, limit=np.array(max(0.0, deadline - time.perf_counter())))
@@ -58,8 +75,28 @@ def _solve(cost: np.ndarray, a: sp.csr_matrix, lo: np.ndarray, hi: np.ndarray, i
     return np.rint(res.x) if res.status == 0 and res.x is not None else None
 
 
+def _die_with_parent() -> None:
+    # Linux: the kernel kills this process when the thread that started it ends (a worker pool terminated, a
+    # kill -9); a thread of ours could not, since HiGHS holds the interpreter lock while it solves.
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() == 1:  # the parent died before the signal was armed
+        os._exit(1)
+
+
+def _sweep_stale(root: Path) -> None:
+    # Folders of MILPs whose solving process was killed (the child died with it, the folder stayed).
+    for folder in root.glob(f"{PREFIX}*-*"):
+        pid = folder.name[len(PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists() and sys.platform.startswith("linux"):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def main(given: str, got: str) -> None:
     """Child process: solve the model in `given`, write {ok, x} to `got`."""
+    _die_with_parent()
     with np.load(given) as m:
         a = sp.csr_matrix((m["data"], m["indices"], m["indptr"]), shape=tuple(m["shape"]))
         x = _solve(m["cost"], a, m["lo"], m["hi"], m["integrality"], float(m["limit"]))

@@ -144,7 +144,8 @@ def guard_version(session: Session, entity: Entity, if_match: str | None) -> Non
     check_if_match(if_match, entity.code, entity.version)
     table: Table = type(entity).__table__  # type: ignore[attr-defined]
     claimed = session.execute(update(table).where(table.c.id == entity.id, table.c.version == entity.version)
-                              .values(version=table.c.version).execution_options(synchronize_session=False))
+                              .values(version=table.c.version, updated_at=table.c.updated_at)  # a no-op: stamps stay
+                              .execution_options(synchronize_session=False))
     if claimed.rowcount == 0:  # type: ignore[attr-defined]
         raise PreconditionFailed(f"{entity.code} was changed by a concurrent request; fetch it again and retry")
 

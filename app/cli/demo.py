@@ -2,7 +2,7 @@
 
 import typer
 
-from app.cli.output import message, table
+from app.cli.output import message, stderr, table
 from app.demo.generate import DEFAULT_SEED
 
 app = typer.Typer(help="Demo data: real 六安市 divisions with synthetic needs and specialists.", no_args_is_help=True)
@@ -22,13 +22,20 @@ def load(
     """
     from app.db import migrate_to_head, session_scope
     from app.demo.load import catalogue_in_use, load_demo
+    from app.errors import JieduiError
 
     migrate_to_head()
-    with session_scope() as session:
-        held = catalogue_in_use(session)
-        if any(held.values()) and not force:
-            message(f"demo not loaded: the catalogue already holds {held['villages']} villages and "
-                    f"{held['specialists']} specialists, kept as they are (--force loads the demo over them)")
-            return
-        counts = load_demo(session, seed=seed)
+    try:
+        with session_scope() as session:
+            held = catalogue_in_use(session)
+            if any(held.values()) and not force:
+                message(f"demo not loaded: the catalogue already holds {held['villages']} villages and "
+                        f"{held['specialists']} specialists, kept as they are (--force loads the demo over them)")
+                return
+            counts = load_demo(session, seed=seed)
+    except JieduiError as exc:  # --force over entries that contradict the demo (a member of another team)
+        stderr(f"error: demo not loaded: {exc.message}; nothing was written")
+        for err in exc.errors[:20]:
+            stderr(f"  {err.get('field')}: {err.get('message')}")
+        raise typer.Exit(1) from None
     table(f"demo catalogue loaded (seed {seed})", counts)

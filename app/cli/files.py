@@ -337,7 +337,15 @@ def keep_absent(loaded: Loaded, columns: Columns, *, stored: Callable[[Session],
     for body in loaded.bodies:
         old = by_code.get(str(body.get("code", "")).strip())
         if old is not None:
-            body.update({f: old[f] for f in absent})
+            body.update({f: old[f] for f in absent if not _follows_kind(f, body, old)})
+
+
+def _follows_kind(name: str, body: dict[str, Any], old: dict[str, Any]) -> bool:
+    # Fields a changed kind decides, as a PATCH of the kind does: a village's `excluded` (a 社区 is), a
+    # specialist's team members and leader (only a team has them).
+    if "kind" not in body or body["kind"] == old.get("kind"):
+        return False
+    return name == "excluded" or (name in ("members", "leader") and body["kind"] != "team")
 
 
 def export_file(path: Path, *, columns: Columns, fetch: Callable[[Session], list[dict[str, Any]]], title: str,

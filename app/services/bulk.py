@@ -8,7 +8,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, Table, any_, bindparam, select
+from sqlalchemy import ColumnElement, Select, Table, any_, bindparam, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -104,7 +104,12 @@ def upsert_rows(session: Session, table: Table, rows: list[dict[str, Any]], *,
     differ = set(children_differ(ids)) if children_differ is not None and ids else set()
     changed = [r for r in rows if r["code"] not in stored or r["code"] in differ
                or tuple(r[c] for c in columns) != stored[r["code"]][1]]
-    _write(session, table, changed)
+    # In code order, so two requests writing the same rows lock them in the same order (no deadlock). Rows whose
+    # children changed are written whatever their columns; the others only where a column differs by then (an
+    # identical request that committed first leaves nothing to write, and the version stays).
+    by_code = sorted(changed, key=lambda r: str(r["code"]))
+    _write(session, table, [r for r in by_code if r["code"] in differ], only_if_different=False)
+    _write(session, table, [r for r in by_code if r["code"] not in differ], only_if_different=True)
     created = sum(1 for r in changed if r["code"] not in stored)
     counts = BulkCounts(created, len(changed) - created, len(rows) - len(changed))
     return Upserted(counts, frozenset(r["code"] for r in changed))
@@ -117,8 +122,9 @@ def _stored(session: Session, table: Table, codes: list[str],
     return {code: (id_, tuple(values)) for code, id_, *values in rows_where_in(session, stmt, table.c.code, codes)}
 
 
-def _write(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert these rows, or update them by code with a new version and updated_at."""
+def _write(session: Session, table: Table, rows: list[dict[str, Any]], *, only_if_different: bool) -> None:
+    """Insert these rows, or update them by code with a new version and updated_at (`only_if_different`: only
+    where a column differs from the stored row)."""
     if not rows:
         return
     now = utcnow()
@@ -134,4 +140,6 @@ def _write(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
     stmt = insert(table)
     update: dict[str, ColumnElement[Any]] = {c: stmt.excluded[c] for c in cols if c not in ("code", "created_at", "version")}
     update["version"] = table.c.version + 1
-    session.execute(stmt.on_conflict_do_update(index_elements=["code"], set_=update), rows)
+    compared = [c for c in cols if c not in ("code", "created_at", "updated_at", "version")]
+    where = or_(*(table.c[c].is_distinct_from(stmt.excluded[c]) for c in compared)) if only_if_different else None
+    session.execute(stmt.on_conflict_do_update(index_elements=["code"], set_=update, where=where), rows)

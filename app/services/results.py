@@ -44,6 +44,8 @@ def summarise(instance: MatchInstance, solution: MatchSolution, *, villages: dic
     """Coverage by county, priority coverage, level values, bound, gap and timing of a solution."""
     target = [v for v in villages.values() if not v.excluded]
     uncovered = {u.village_id for u in solution.uncovered}
+    if solution.status not in ("optimal", "feasible"):  # no answer (infeasible rules): the run pairs nobody
+        uncovered = {v.id for v in target}
     by_county: dict[str, Counter[str]] = {}
     for v in target:
         c = by_county.setdefault(v.county, Counter())

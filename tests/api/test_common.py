@@ -56,3 +56,37 @@ def test_malformed_json_names_a_character_not_a_row(client: TestClient) -> None:
     error = r.json()["error"]
     assert error["errors"][0]["row"] is None
     assert "character 34 of the body" in error["message"]
+
+
+def test_a_write_that_changes_nothing_keeps_its_stamps_under_if_match(client: TestClient) -> None:
+    # The If-Match claim (a no-op UPDATE) used to fire updated_at's onupdate.
+    load_small_catalogue(client)
+    before = client.get("/api/v1/villages/341525100201")
+    r = client.patch("/api/v1/villages/341525100201", json={}, headers={"If-Match": before.headers["ETag"]})
+    assert r.status_code == 200
+    after = client.get("/api/v1/villages/341525100201").json()
+    assert (after["version"], after["updated_at"]) == (before.json()["version"], before.json()["updated_at"])
+
+
+def test_a_412_names_the_current_version_in_its_etag_header(client: TestClient) -> None:
+    load_small_catalogue(client)
+    current = client.get("/api/v1/specialists/TP00001").headers["ETag"]
+    r = client.patch("/api/v1/specialists/TP00001", json={"name": "某"}, headers={"If-Match": '"TP00001.99"'})
+    assert r.status_code == 412 and r.headers["ETag"] == current == r.json()["error"]["current_etag"]
+
+
+def test_an_identical_row_written_after_a_stale_read_keeps_its_version(client: TestClient) -> None:
+    # Two identical bulk requests at once: both read "new", the second's write must not bump the version.
+    from typing import Any, cast
+
+    from sqlalchemy import Table
+
+    from app.services.bulk import _write
+    from models import County
+
+    client.post("/api/v1/counties/bulk", json=[{"code": "341502", "name": "金安区"}])
+    row: dict[str, Any] = {"code": "341502", "name": "金安区", "lon": None, "lat": None, "datum": None}
+    with get_sessionmaker()() as session:
+        _write(session, cast(Table, County.__table__), [dict(row)], only_if_different=True)
+        session.commit()
+    assert client.get("/api/v1/counties/341502").json()["version"] == 1

@@ -215,3 +215,13 @@ def test_results_of_a_run_without_an_answer_are_409(client: TestClient) -> None:
         start_runner()
     done = wait_final(client, client.post("/api/v1/runs", json={}).json()["id"])
     assert client.get(f"/api/v1/runs/{done['id']}/export").status_code == 200
+
+
+def test_an_infeasible_run_covers_nothing(client: TestClient) -> None:
+    # Locks beyond a capacity: no answer. Its summary used to say every village was covered.
+    load_small_catalogue(client)
+    locked = [{"specialist": "TP00004", "village": v} for v in ("341525100201", "341525100202")]  # capacity 1
+    run = wait_final(client, client.post("/api/v1/runs", json={"locked": locked}).json()["id"])
+    assert run["state"] == "infeasible"
+    assert (run["result"]["covered"], run["result"]["coverage"]) == (0, 0.0)
+    assert run["result"]["uncovered"] == run["result"]["villages"] > 0

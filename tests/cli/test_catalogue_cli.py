@@ -210,3 +210,16 @@ def test_a_code_excel_turned_into_a_number_is_named(loaded: Engine, tmp_path: Pa
     assert "line 2, field code" in result.output and "format the column as text" in result.output
     (tmp_path / "s.csv").write_text("code,name\n12345.0,某人\n", encoding="utf-8-sig")
     assert run("catalogue", "import", "specialists", str(tmp_path / "s.csv")).exit_code == 2
+
+
+def test_a_kind_changed_by_a_partial_csv_decides_what_follows_it(loaded: Engine, tmp_path: Path) -> None:
+    # As a PATCH of the kind does: a village that becomes a 社区 is excluded; a team that becomes an individual
+    # drops its members. The stored values used to be copied over (a covered 社区; a refused file).
+    (tmp_path / "v.csv").write_text("code,name,kind\n341525100201,甲社区,社区\n", encoding="utf-8-sig")
+    _import("villages", tmp_path / "v.csv")
+    (tmp_path / "s.csv").write_text("code,name,kind\nTD001,茶叶服务团,individual\n", encoding="utf-8-sig")
+    _import("specialists", tmp_path / "s.csv")
+    village = {v["code"]: v for v in _export("villages", tmp_path / "v.json")}["341525100201"]
+    assert village["kind"] == "社区" and village["excluded"] is True
+    team = {s["code"]: s for s in _export("specialists", tmp_path / "s.json")}["TD001"]
+    assert (team["kind"], team["members"], team["leader"]) == ("individual", [], None)

@@ -1,6 +1,8 @@
 """The exact finish: small instances get every level proven by MILPs, within the time limit, stoppable."""
 
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -45,3 +47,58 @@ def test_a_stop_or_the_deadline_ends_a_milp_at_once():
     assert milp_process.solve_milp(cost, a, lo, hi, ints, time.perf_counter() + 60, lambda: True) is None
     assert milp_process.solve_milp(cost, a, lo, hi, ints, time.perf_counter() + 0.3) is None
     assert time.perf_counter() - t < 2.0
+
+
+def test_a_small_but_hard_milp_still_stops_at_once():
+    # 2,000 variables or fewer ran in this process, where a stop could not reach it (a knapsack ran 26 s).
+    cost, a, lo, hi, ints = _hard_model(1500)
+    t = time.perf_counter()
+    assert milp_process.solve_milp(cost, a, lo, hi, ints, time.perf_counter() + 60, lambda: True) is None
+    assert time.perf_counter() - t < milp_process.IN_PROCESS_S + 1.5
+
+
+def test_no_child_process_leaves_the_answer_unproven(monkeypatch: pytest.MonkeyPatch):
+    def refused(*args: object, **kwargs: object) -> None:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(milp_process, "IN_PROCESS_UP_TO", 0)
+    monkeypatch.setattr(milp_process.subprocess, "Popen", refused)
+    i = generate(120, 45, seed=4)
+    sol = solve(i)
+    assert validate(i, sol) == [] and sol.status == "feasible"  # the heuristic answer, travel unproven
+
+
+def test_the_child_ends_with_its_parent(tmp_path):
+    # A solving process killed outright (a pool terminated) used to leave its MILP child running, and its files.
+    import subprocess
+    import sys
+
+    script = tmp_path / "parent.py"
+    script.write_text(
+        "import time, numpy as np, scipy.sparse as sp, sys\n"
+        f"sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+        "from test_solver_exact import _hard_model\n"
+        "from solver import milp_process\n"
+        "c, a, lo, hi, ints = _hard_model(20000)\n"
+        "milp_process.solve_milp(c, a, lo, hi, ints, time.perf_counter() + 120)\n")
+    parent = subprocess.Popen([sys.executable, str(script)])
+    try:
+        deadline = time.monotonic() + 30
+        child = None
+        while child is None and time.monotonic() < deadline:
+            found = subprocess.run(["pgrep", "-P", str(parent.pid), "-f", "solver.milp_process"], capture_output=True,
+                                   text=True, check=False).stdout.split()
+            child = int(found[0]) if found else None
+            time.sleep(0.1)
+        assert child is not None, "no MILP child started"
+        folder = next(Path(tempfile.gettempdir()).glob("jiedui-milp-*"))
+    finally:
+        parent.kill()
+        parent.wait()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and Path(f"/proc/{child}").exists():
+        time.sleep(0.1)
+    assert not Path(f"/proc/{child}").exists() or "Z" in Path(f"/proc/{child}/stat").read_text().split()[2]
+    cost, a, lo, hi, ints = _hard_model(3000)
+    milp_process.solve_milp(cost, a, lo, hi, ints, time.perf_counter() + 0.2)  # the next MILP sweeps the folder
+    assert not folder.exists()
