@@ -80,9 +80,11 @@ def base_run(session: Session, *, from_season: str | None, from_run: str | None,
     scope = run.params.get("counties") or []
     outside = [c for c in counties if scope and c not in scope]
     if outside or (scope and not counties):
+        field = "from_run" if from_run else "from_season"
         raise InvalidInput(
-            f"run {run.id} covered counties {', '.join(scope)}; it cannot seed a run over "
-            f"{', '.join(counties) or 'every county'}", errors=[row_error(None, "from_run", "scope differs")])
+            f"run {run.id}{'' if from_run else f' (season {from_season})'} covered counties {', '.join(scope)}; "
+            f"it cannot seed a run over {', '.join(counties) or 'every county'}",
+            errors=[row_error(None, field, "scope differs")])
     return run
 
 

@@ -97,7 +97,10 @@ def test_run_from_another_scope_is_refused(env: dict[str, str]) -> None:
     assert code in (0, 3), out
     run_id = newest_run("2026").id
     code, out = invoke(env, "season", "rerun", "--season", "2027", "--from-run", run_id, "--county", "341524")
-    assert code == 1 and "cannot seed a run" in out
+    assert code == 1 and "cannot seed a run" in out and "from_run: scope differs" in out
+    code, out = invoke(env, "season", "rerun", "--season", "2027", "--from-season", "2026", "--county", "341524")
+    assert code == 1 and f"run {run_id} (season 2026) covered counties 341525" in out
+    assert "from_season: scope differs" in out  # the option the operator gave, not --from-run
     with session_scope() as session:
         assert session.scalar(select(func.count()).select_from(Run)) == 1
 
