@@ -210,3 +210,5 @@ def test_side_rules_always_valid(i: MatchInstance) -> None:
         assert c.value <= cov <= c.bound
         if c.value == cov == c.bound:
             assert m.value <= match + 1e-6 <= m.bound + 2e-6
+        if sol.status == "optimal":  # every level proven (by the exact finish, often): the true optimum
+            assert c.value == cov and abs(m.value - match) < 1e-6
