@@ -135,7 +135,7 @@ def rerun(session: SessionDep, run_id: str, response: Response) -> Any:
 def summary(session: SessionDep, run_id: str) -> Any:
     run = svc.get_run(session, run_id=run_id)
     return {"run_id": run.id, "state": run.state, "season": run.season, "snapshot_hash": run.snapshot_hash,
-            "progress": run.progress, **(run.result or {})}
+            "progress": run.progress, **res.named_result(session, run=run)}
 
 
 @router.get("/runs/{run_id}/assignments")

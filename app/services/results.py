@@ -267,3 +267,13 @@ def recruitment(run: Run, *, explain: Explainer, county: str | None = None) -> l
     """The run's recruitment suggestion with names, by county code then industry (one county's when given)."""
     entries = [r for r in (run.result or {}).get("recruitment", []) if not county or r["county"] == county]
     return [explain.recruit(r) for r in sorted(entries, key=lambda r: (r["county"], r["industry"]))]
+
+
+def named_result(session: Session, *, run: Run) -> dict[str, Any]:
+    """The run's stored summary with county names by county and the recruitment named and sorted, as /uncovered."""
+    if not run.result:
+        return {}
+    explain = explainer(session, run=run, villages=[])
+    return {**run.result, "by_county": [{**c, "county_name": explain.place(c["county"])}
+                                        for c in run.result.get("by_county", [])],
+            "recruitment": recruitment(run, explain=explain)}

@@ -61,6 +61,9 @@ def test_recruitment_has_names_and_comes_by_county_code(client: TestClient) -> N
     assert [(r["county"], r["county_name"], r["industry"], r["industry_name"], r["slots"]) for r in recruitment] == [
         ("341523", "舒城县", "aquaculture", "水产养殖", 1), ("341525", "霍山县", "aquaculture", "水产养殖", 1)]
     assert recruitment[0]["village_names"] == ["鱼村"]
+    summary = client.get(f"/api/v1/runs/{run}/summary").json()  # the same there (it used to be raw, unsorted)
+    assert summary["recruitment"] == recruitment
+    assert {(c["county"], c["county_name"]) for c in summary["by_county"]} == {("341523", "舒城县"), ("341525", "霍山县")}
 
 
 def test_uncovered_filtered_by_county_filters_the_recruitment_too(client: TestClient) -> None:
