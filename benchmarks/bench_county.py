@@ -1,8 +1,8 @@
 """County runs of the 六安 demo: what the exact finish proves, and what it costs.
 
 A county bureau pairs its own villages (a run scoped to one county, every specialist of the city eligible).
-For each of the seven counties this solves the run twice: without the exact finish (`solver.exact.EXACT_UP_TO`
-set to 0: network, Lagrangian bound, guided re-solves, CP-SAT polish) and with it (the default), and prints one
+For each of the seven counties this solves the run twice: without the exact finish (`exact_finish=False`:
+network, Lagrangian bound, guided re-solves, CP-SAT polish) and with it (the default), and prints one
 table: size, time, status, the lowest level proven, travel and balance.
 
     .venv/bin/python benchmarks/bench_county.py [--time-limit 60]
@@ -34,7 +34,7 @@ def main() -> None:
     from app.services.runs import solver_params
     from app.services.snapshot import build_instance
     from models import County
-    from solver import exact, solve
+    from solver import solve
     from solver.validate import validate
 
     migrate_to_head()
@@ -49,11 +49,9 @@ def main() -> None:
                                              params=solver_params(session, body=body, table=None))
     print("| county | villages / pairs | method | time s | status | proven down to | travel km | balance |")
     print("|---|---|---|---|---|---|---|---|")
-    limit = exact.EXACT_UP_TO
     for code, name in counties:
-        instance = replace(instances[code])
-        for label, up_to in (("without exact finish", 0), ("with exact finish", limit)):
-            exact.EXACT_UP_TO = up_to
+        for label, on in (("without exact finish", False), ("with exact finish", True)):
+            instance = replace(instances[code], params=replace(instances[code].params, exact_finish=on))
             t = time.perf_counter()
             sol = solve(instance)
             seconds = time.perf_counter() - t

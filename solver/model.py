@@ -146,6 +146,7 @@ class MatchParams(Serial):
     bound_rounds: int = 15  # column-generation rounds refining the side-rule bound (deterministic work; 0 = off)
     bound_time_s: float = 8.0  # and at most this many seconds for them (at least one network solve's time)
     polish_time_s: float = 0.3  # CP-SAT polish budget in deterministic seconds (~1-2 s wall on 2 cores; 0 = off)
+    exact_finish: bool = True  # prove the levels left unproven by MILPs on small instances (solver.exact)
     gap_limit: float = 0.0  # relative gap of the first open level at which refining the bound (and CP-SAT) may stop
     workers: int = 2
     seed: int = 0

@@ -213,7 +213,7 @@ def solve(
             method += (", tightened by a Lagrangian relaxation that keeps the days budget and team rule "
                        f"(prices: network duals, refined by {guide.rounds} column-generation rounds"
                        + (", the master LP solved by PDLP)" if guide.pricer.first_order else ")"))
-    if p.max_changes is None and not (should_stop is not None and should_stop()):  # a small instance: prove the rest
+    if p.exact_finish and p.max_changes is None and not (should_stop is not None and should_stop()):  # prove the rest
         report("exact", None, None, None)
         assigned, bounds, proven, note = prove_rest(setup, spec, assigned, bounds, proven, deadline - FINISH_S, should_stop)
         method += note

@@ -59,7 +59,7 @@ def solver_params(session: Session, *, body: RunCreate, table: PairTable | None 
         restrict_to_overrides=body.restrict_to_overrides, previous=_previous_pairs(session, body=body),
         continuity_min_grade=body.continuity_min_grade, max_changes=body.max_changes,
         levels=tuple(body.levels), level_weights=dict(body.level_weights), time_limit_s=body.time_limit_s,
-        gap_limit=body.gap_limit, workers=body.workers, seed=body.seed,
+        gap_limit=body.gap_limit, workers=body.workers, seed=body.seed, exact_finish=body.exact_finish,
     )
 
 

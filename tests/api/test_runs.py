@@ -225,3 +225,12 @@ def test_an_infeasible_run_covers_nothing(client: TestClient) -> None:
     assert run["state"] == "infeasible"
     assert (run["result"]["covered"], run["result"]["coverage"]) == (0, 0.0)
     assert run["result"]["uncovered"] == run["result"]["villages"] > 0
+
+
+def test_the_exact_finish_is_a_run_parameter(client: TestClient) -> None:
+    load_small_catalogue(client)
+    run = wait_final(client, client.post("/api/v1/runs", json={"exact_finish": False}).json()["id"])
+    assert run["params"]["exact_finish"] is False and run["state"] in ("optimal", "feasible")
+    assert "exact MILPs" not in run["result"]["method"]
+    bad = client.post("/api/v1/runs", json={"exact_finish": "sometimes"})
+    assert bad.status_code == 422 and bad.json()["error"]["errors"][0]["field"] == "exact_finish"

@@ -2,6 +2,7 @@
 
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,13 @@ def test_levels_the_network_leaves_unproven_are_proven_exactly():
     assert validate(i, sol) == []
     assert sol.status == "optimal" and all(lv.proven and lv.gap == 0 for lv in sol.levels)
     assert "proven optimal by exact MILPs" in sol.method
+
+
+def test_the_exact_finish_can_be_switched_off_for_the_quick_answer():
+    i = generate(200, 70, seed=4)
+    quick = solve(replace(i, params=replace(i.params, exact_finish=False)))
+    assert validate(i, quick) == [] and quick.status == "feasible" and "exact MILPs" not in quick.method
+    assert [lv.value for lv in quick.levels[:2]] == [lv.value for lv in solve(i).levels[:2]]
 
 
 def test_a_milp_in_a_child_process_gives_the_same_answer(monkeypatch: pytest.MonkeyPatch):
