@@ -16,7 +16,7 @@ from app.api.common import (
     sort_query,
 )
 from app.api.deps import IfMatch, SessionDep, SettingsDep
-from app.schemas.common import BulkResult, ListPage
+from app.schemas.common import IF_MATCH_RESPONSES, BulkResult, ListPage
 from app.schemas.industries import IndustryIn, IndustryOut
 from app.services import industries as svc
 from models import Industry
@@ -54,7 +54,7 @@ def read_industry(session: SessionDep, code: str, response: Response) -> Any:
     return industry
 
 
-@router.put("/industries/{code}", response_model=IndustryOut)
+@router.put("/industries/{code}", responses=IF_MATCH_RESPONSES, response_model=IndustryOut)
 def replace_industry(session: SessionDep, code: str, data: IndustryIn, response: Response,
                      if_match: IfMatch = None) -> Any:
     industry = svc.get_industry(session, code=code)
@@ -64,7 +64,7 @@ def replace_industry(session: SessionDep, code: str, data: IndustryIn, response:
     return industry
 
 
-@router.patch("/industries/{code}", response_model=IndustryOut)
+@router.patch("/industries/{code}", responses=IF_MATCH_RESPONSES, response_model=IndustryOut)
 def patch_industry(session: SessionDep, code: str, patch: Annotated[dict[str, Any], patch_body(IndustryIn)], response: Response,
                    if_match: IfMatch = None) -> Any:
     industry = svc.get_industry(session, code=code)
@@ -75,7 +75,7 @@ def patch_industry(session: SessionDep, code: str, patch: Annotated[dict[str, An
     return industry
 
 
-@router.delete("/industries/{code}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/industries/{code}", responses=IF_MATCH_RESPONSES, status_code=status.HTTP_204_NO_CONTENT)
 def delete_industry(session: SessionDep, code: str, if_match: IfMatch = None) -> None:
     industry = svc.get_industry(session, code=code)
     guard_version(session, industry, if_match)

@@ -16,7 +16,7 @@ from app.api.common import (
     sort_query,
 )
 from app.api.deps import IfMatch, SessionDep, SettingsDep
-from app.schemas.common import BulkResult, CountyCode, ListPage
+from app.schemas.common import IF_MATCH_RESPONSES, BulkResult, CountyCode, ListPage
 from app.schemas.regions import CountyIn, CountyOut, TownshipIn, TownshipOut
 from app.services import regions as svc
 from models import County, Township
@@ -55,7 +55,7 @@ def read_county(session: SessionDep, code: str, response: Response) -> Any:
     return county
 
 
-@router.put("/counties/{code}", response_model=CountyOut)
+@router.put("/counties/{code}", responses=IF_MATCH_RESPONSES, response_model=CountyOut)
 def replace_county(session: SessionDep, code: str, data: CountyIn, response: Response, if_match: IfMatch = None) -> Any:
     county = svc.get_county(session, code=code)
     guard_version(session, county, if_match)
@@ -64,7 +64,7 @@ def replace_county(session: SessionDep, code: str, data: CountyIn, response: Res
     return county
 
 
-@router.patch("/counties/{code}", response_model=CountyOut)
+@router.patch("/counties/{code}", responses=IF_MATCH_RESPONSES, response_model=CountyOut)
 def patch_county(session: SessionDep, code: str, patch: Annotated[dict[str, Any], patch_body(CountyIn)], response: Response,
                  if_match: IfMatch = None) -> Any:
     county = svc.get_county(session, code=code)
@@ -75,7 +75,7 @@ def patch_county(session: SessionDep, code: str, patch: Annotated[dict[str, Any]
     return county
 
 
-@router.delete("/counties/{code}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/counties/{code}", responses=IF_MATCH_RESPONSES, status_code=status.HTTP_204_NO_CONTENT)
 def delete_county(session: SessionDep, code: str, if_match: IfMatch = None) -> None:
     county = svc.get_county(session, code=code)
     guard_version(session, county, if_match)
@@ -111,7 +111,7 @@ def read_township(session: SessionDep, code: str, response: Response) -> Any:
     return svc.township_out(township)
 
 
-@router.put("/townships/{code}", response_model=TownshipOut)
+@router.put("/townships/{code}", responses=IF_MATCH_RESPONSES, response_model=TownshipOut)
 def replace_township(session: SessionDep, code: str, data: TownshipIn, response: Response,
                      if_match: IfMatch = None) -> Any:
     township = svc.get_township(session, code=code)
@@ -121,7 +121,7 @@ def replace_township(session: SessionDep, code: str, data: TownshipIn, response:
     return svc.township_out(township)
 
 
-@router.patch("/townships/{code}", response_model=TownshipOut)
+@router.patch("/townships/{code}", responses=IF_MATCH_RESPONSES, response_model=TownshipOut)
 def patch_township(session: SessionDep, code: str, patch: Annotated[dict[str, Any], patch_body(TownshipIn)], response: Response,
                    if_match: IfMatch = None) -> Any:
     township = svc.get_township(session, code=code)
@@ -132,7 +132,7 @@ def patch_township(session: SessionDep, code: str, patch: Annotated[dict[str, An
     return svc.township_out(township)
 
 
-@router.delete("/townships/{code}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/townships/{code}", responses=IF_MATCH_RESPONSES, status_code=status.HTTP_204_NO_CONTENT)
 def delete_township(session: SessionDep, code: str, if_match: IfMatch = None) -> None:
     township = svc.get_township(session, code=code)
     guard_version(session, township, if_match)

@@ -16,7 +16,7 @@ from app.api.common import (
     sort_query,
 )
 from app.api.deps import IfMatch, SessionDep, SettingsDep
-from app.schemas.common import BulkResult, ListPage
+from app.schemas.common import IF_MATCH_RESPONSES, BulkResult, ListPage
 from app.schemas.specialists import SpecialistFilters, SpecialistIn, SpecialistOut
 from app.services import specialists as svc
 from models import Specialist
@@ -62,7 +62,7 @@ def read_team_of(session: SessionDep, code: str, response: Response) -> Any:
     return svc.specialist_out(session, specialist=team)
 
 
-@router.put("/{code}", response_model=SpecialistOut)
+@router.put("/{code}", responses=IF_MATCH_RESPONSES, response_model=SpecialistOut)
 def replace_specialist(session: SessionDep, code: str, data: SpecialistIn, response: Response,
                        if_match: IfMatch = None) -> Any:
     specialist = svc.get_specialist(session, code=code)
@@ -72,7 +72,7 @@ def replace_specialist(session: SessionDep, code: str, data: SpecialistIn, respo
     return svc.specialist_out(session, specialist=specialist)
 
 
-@router.patch("/{code}", response_model=SpecialistOut)
+@router.patch("/{code}", responses=IF_MATCH_RESPONSES, response_model=SpecialistOut)
 def patch_specialist(session: SessionDep, code: str, patch: Annotated[dict[str, Any], patch_body(SpecialistIn)],
                      response: Response, if_match: IfMatch = None) -> Any:
     specialist = svc.get_specialist(session, code=code)
@@ -86,7 +86,7 @@ def patch_specialist(session: SessionDep, code: str, patch: Annotated[dict[str, 
     return svc.specialist_out(session, specialist=specialist)
 
 
-@router.delete("/{code}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/{code}", responses=IF_MATCH_RESPONSES, status_code=status.HTTP_204_NO_CONTENT)
 def delete_specialist(session: SessionDep, code: str, if_match: IfMatch = None) -> None:
     specialist = svc.get_specialist(session, code=code)
     guard_version(session, specialist, if_match)

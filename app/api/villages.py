@@ -16,7 +16,7 @@ from app.api.common import (
     sort_query,
 )
 from app.api.deps import IfMatch, SessionDep, SettingsDep
-from app.schemas.common import BulkResult, CountyCode, ListPage, TownshipCode
+from app.schemas.common import IF_MATCH_RESPONSES, BulkResult, CountyCode, ListPage, TownshipCode
 from app.schemas.villages import NeedIn, VillageIn, VillageKind, VillageOut
 from app.services import villages as svc
 from app.services.industries import industry_codes_by_id, resolve_industries
@@ -80,7 +80,7 @@ def read_village(session: SessionDep, code: str, response: Response) -> Any:
     return svc.village_out(village, industry_codes_by_id(session))
 
 
-@router.put("/villages/{code}", response_model=VillageOut)
+@router.put("/villages/{code}", responses=IF_MATCH_RESPONSES, response_model=VillageOut)
 def replace_village(session: SessionDep, code: str, data: VillageIn, response: Response,
                     if_match: IfMatch = None) -> Any:
     village = svc.get_village(session, code=code)
@@ -90,7 +90,7 @@ def replace_village(session: SessionDep, code: str, data: VillageIn, response: R
     return svc.village_out(village, industry_codes_by_id(session))
 
 
-@router.patch("/villages/{code}", response_model=VillageOut)
+@router.patch("/villages/{code}", responses=IF_MATCH_RESPONSES, response_model=VillageOut)
 def patch_village(session: SessionDep, code: str, patch: Annotated[dict[str, Any], patch_body(VillageIn)], response: Response,
                   if_match: IfMatch = None) -> Any:
     village = svc.get_village(session, code=code)
@@ -105,7 +105,7 @@ def patch_village(session: SessionDep, code: str, patch: Annotated[dict[str, Any
     return svc.village_out(village, codes)
 
 
-@router.delete("/villages/{code}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete("/villages/{code}", responses=IF_MATCH_RESPONSES, status_code=status.HTTP_204_NO_CONTENT)
 def delete_village(session: SessionDep, code: str, if_match: IfMatch = None) -> None:
     village = svc.get_village(session, code=code)
     guard_version(session, village, if_match)

@@ -91,8 +91,12 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     404: {"model": ErrorEnvelope, "description": "an unknown code, run or path"},
     409: {"model": ErrorEnvelope, "description": "the write conflicts with stored data (exists, still in use); "
                                                  "nothing was written"},
-    412: {"model": ErrorEnvelope, "description": "If-Match names an old version (writes that send If-Match)"},
     413: {"model": ErrorEnvelope, "description": "too many rows or too large a body"},
     422: {"model": ErrorEnvelope, "description": "invalid input: every problem with its row and field; "
                                                  "nothing was written"},
+}
+
+IF_MATCH_RESPONSES: dict[int | str, dict[str, object]] = {
+    412: {"model": ErrorEnvelope, "description": "If-Match names an old version; the ETag header and current_etag "
+                                                 "name the current one; nothing was written"},
 }
