@@ -17,6 +17,7 @@ from app.api.common import (
 )
 from app.api.deps import IfMatch, SessionDep, SettingsDep
 from app.schemas.common import IF_MATCH_RESPONSES, BulkResult, ListPage
+from app.schemas.merge import merge_base
 from app.schemas.specialists import SpecialistFilters, SpecialistIn, SpecialistOut
 from app.services import specialists as svc
 from models import Specialist
@@ -79,9 +80,8 @@ def patch_specialist(session: SessionDep, code: str, patch: Annotated[dict[str, 
     guard_version(session, specialist, if_match)
     current = {k: v for k, v in svc.specialist_out(session, specialist=specialist).items()
                if k in SpecialistIn.model_fields}
-    if patch.get("kind", current["kind"]) != "team":  # leaving "team" drops the member list
-        current["members"], current["leader"] = [], None
-    specialist = svc.update_specialist(session, specialist=specialist, data=apply_patch(SpecialistIn, current, patch))
+    specialist = svc.update_specialist(session, specialist=specialist,
+                                       data=apply_patch(SpecialistIn, merge_base(current, patch), patch))
     set_etag(response, specialist.code, specialist.version)
     return svc.specialist_out(session, specialist=specialist)
 

@@ -17,6 +17,7 @@ from app.api.common import (
 )
 from app.api.deps import IfMatch, SessionDep, SettingsDep
 from app.schemas.common import IF_MATCH_RESPONSES, BulkResult, CountyCode, ListPage, TownshipCode
+from app.schemas.merge import merge_base
 from app.schemas.villages import NeedIn, VillageIn, VillageKind, VillageOut
 from app.services import villages as svc
 from app.services.industries import industry_codes_by_id, resolve_industries
@@ -98,9 +99,8 @@ def patch_village(session: SessionDep, code: str, patch: Annotated[dict[str, Any
     codes = industry_codes_by_id(session)
     current = {k: v for k, v in svc.village_out(village, codes).items() if k in VillageIn.model_fields}
     current["needs"] = [{k: v for k, v in n.items() if k in NeedIn.model_fields} for n in current["needs"]]
-    if "kind" in patch and "excluded" not in patch:  # as on create: excluded follows the kind unless given
-        current.pop("excluded", None)
-    village = svc.update_village(session, village=village, data=apply_patch(VillageIn, current, patch))
+    village = svc.update_village(session, village=village,
+                                 data=apply_patch(VillageIn, merge_base(current, patch), patch))
     set_etag(response, village.code, village.version)
     return svc.village_out(village, codes)
 

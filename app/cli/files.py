@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from app.cli.output import stderr, table
 from app.errors import InvalidInput, errors_from_pydantic
+from app.schemas.merge import merge_base
 
 M = TypeVar("M", bound=BaseModel)
 BAD_INPUT = 2
@@ -336,16 +337,9 @@ def keep_absent(loaded: Loaded, columns: Columns, *, stored: Callable[[Session],
     by_code = {body["code"]: body for body in stored(session)}
     for body in loaded.bodies:
         old = by_code.get(str(body.get("code", "")).strip())
-        if old is not None:
-            body.update({f: old[f] for f in absent if not _follows_kind(f, body, old)})
-
-
-def _follows_kind(name: str, body: dict[str, Any], old: dict[str, Any]) -> bool:
-    # Fields a changed kind decides, as a PATCH of the kind does: a village's `excluded` (a 社区 is), a
-    # specialist's team members and leader (only a team has them).
-    if "kind" not in body or body["kind"] == old.get("kind"):
-        return False
-    return name == "excluded" or (name in ("members", "leader") and body["kind"] != "team")
+        if old is not None:  # as a PATCH merges: a changed kind still decides excluded and team members
+            base = merge_base(old, body)
+            body.update({f: base[f] for f in absent if f in base})
 
 
 def export_file(path: Path, *, columns: Columns, fetch: Callable[[Session], list[dict[str, Any]]], title: str,

@@ -278,6 +278,8 @@ def test_patching_the_kind_rederives_excluded_unless_given(regions: TestClient) 
     assert regions.patch("/api/v1/villages/341502001201", json={"kind": "社区"}).json()["excluded"] is True
     r = regions.patch("/api/v1/villages/341502001201", json={"kind": "村委会", "excluded": True})
     assert r.json()["excluded"] is True
+    # the same kind sent again (a client sending the whole form) keeps the excluded it was given
+    assert regions.patch("/api/v1/villages/341502001201", json={"kind": "村委会"}).json()["excluded"] is True
     assert regions.patch("/api/v1/villages/341502001201", json={"name": "双河"}).json()["excluded"] is True
 
 
