@@ -256,8 +256,8 @@ REASON_ZH: dict[str, Callable[[Explainer, dict[str, Any], str, int], str]] = {
 
 def explainer(session: Session, *, run: Run, villages: Iterable[str]) -> Explainer:
     """An explainer of a run's reasons about these villages (names and needs as frozen with the run)."""
-    raw = snapshot_json(session, run=run)
     wanted = set(villages)
+    raw = snapshot_json(session, run=run) if wanted else {"villages": [], "params": {}}  # /summary names no village
     primaries = {v["id"]: Village.from_dict(v).primary_industry() or "" for v in raw["villages"] if v["id"] in wanted}
     return Explainer(names=names_of(session, runs=[run]), expertise_rule=raw["params"].get("expertise_rule", "primary"),
                      primaries=primaries)
