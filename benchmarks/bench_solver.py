@@ -19,6 +19,7 @@ import statistics
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,20 @@ INSTANCES: dict[str, dict[str, Any]] = {
         "n_specialists": 1500,
         "county_spacing_km": 45.0,
         "repeat": 3,
+    },
+    "city-quick": {  # the same city without the exact finish (what the city row was before reduced-cost fixing)
+        "n_villages": 2000,
+        "n_specialists": 1500,
+        "county_spacing_km": 45.0,
+        "repeat": 3,
+        "exact_finish": False,
+    },
+    "city-600s": {  # the same city given ten minutes: time for the exact finish to prove every level
+        "n_villages": 2000,
+        "n_specialists": 1500,
+        "county_spacing_km": 45.0,
+        "repeat": 1,
+        "time_limit_s": 600.0,
     },
     "city-network-rules": {
         "n_villages": 2000,
@@ -60,13 +75,12 @@ def _instance(name: str) -> Any:
     from solver.synthetic import generate
 
     cfg = INSTANCES[name]
-    params = MatchParams(time_limit_s=60.0, workers=2)
+    params = MatchParams(time_limit_s=cfg.get("time_limit_s", 60.0), workers=2,
+                         exact_finish=cfg.get("exact_finish", True))
     if not cfg.get(
         "side_rules", True
     ):  # locks, forbidden, radius, expertise, three-areas stay on
-        params = MatchParams(
-            time_limit_s=60.0, workers=2, use_days_budget=False, team_rule=False
-        )
+        params = replace(params, use_days_budget=False, team_rule=False)
     return generate(
         cfg["n_villages"],
         cfg["n_specialists"],
@@ -178,6 +192,10 @@ def _short_method(method: str) -> str:
     elif "restrictions (" in method:
         rounds = method.split("restrictions (")[1].split(" rounds")[0]
         base += f" + side-rule restriction ({rounds} rounds)"
+    if "proven optimal by exact MILPs" in method:
+        proved = method.split("; ")[-1].split(" proven optimal")[0]
+        fixed = " after reduced-cost fixing" if "reduced-cost fixing" in method else ""
+        base += f" + exact MILPs{fixed} ({proved})"
     if "CP-SAT polish on" in method:
         base += " + CP-SAT polish" + (
             " (improved)" if method.endswith("improved") else ""

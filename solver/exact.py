@@ -20,7 +20,8 @@ from solver.build import Setup
 from solver.levels import UNIT_SCALE, pair_level_values
 from solver.milp_process import solve_milp
 
-EXACT_UP_TO = 60_000  # free pairs; beyond, one MILP takes minutes (the benchmark city, 313,000: 863 s)
+EXACT_UP_TO = 80_000  # free pairs left after reduced-cost fixing; the benchmark city keeps 67,600 of 313,000 (its
+# match level then takes about 12 s, all five levels about 5 minutes; unfixed, the match level alone took 863 s)
 MIN_LEVEL_S = 0.5  # time a level's MILP needs at least to be worth starting
 
 
@@ -37,11 +38,13 @@ class _Model:
 
 
 def finish_exactly(setup: Setup, spec: list[list[str]], assigned: np.ndarray, held: int, deadline: float,
-                   should_stop: Callable[[], bool] | None = None) -> tuple[np.ndarray, int]:
+                   should_stop: Callable[[], bool] | None = None, usable: np.ndarray | None = None
+                   ) -> tuple[np.ndarray, int]:
     """Prove the levels after the first `held` (already proven, and held at the answer's values) by MILP, while
     time lasts; returns the answer (changed only where a MILP found a lexicographically better one) and how many
-    leading levels are now proven."""
-    model = _model(setup, balance=any("balance" in names for names in spec))
+    leading levels are now proven. `usable`: per prepared pair, whether an answer at least as good as `assigned`
+    may use it (solver.fixing); the others are left out of the MILPs."""
+    model = _model(setup, balance=any("balance" in names for names in spec), usable=usable)
     if model is None or held >= len(spec) or model.n_vars == 0:
         return assigned, held
     x0 = _incidence(setup, model, assigned)
@@ -58,7 +61,7 @@ def finish_exactly(setup: Setup, spec: list[list[str]], assigned: np.ndarray, he
         if deadline - time.perf_counter() < MIN_LEVEL_S or (should_stop is not None and should_stop()):
             break
         found = solve_milp(cost.astype(float), sp.vstack(rows, format="csr"), np.concatenate(lo), np.concatenate(hi),
-                           _integrality(model), deadline, should_stop)
+                           _integrality(model), deadline, should_stop, start=x)
         if found is None:  # the deadline or a stop came first: keep what is proven
             break
         if cost @ found < cost @ x:  # strictly better on this level: lexicographically better than the answer
@@ -103,13 +106,14 @@ def _level_cost(setup: Setup, model: _Model, names: list[str]) -> np.ndarray:
     return cost
 
 
-def _model(setup: Setup, *, balance: bool) -> _Model | None:
-    # Every hard rule over the free pairs: village demand, capacity, days budget, team rule.
+def _model(setup: Setup, *, balance: bool, usable: np.ndarray | None = None) -> _Model | None:
+    # Every hard rule over the free (and usable) pairs: village demand, capacity, days budget, team rule.
     prep = setup.prep
     n_s, n_v = len(prep.spec_ids), len(prep.vil_ids)
     days_left = prep.s_days - setup.days0
+    usable_mask = usable if usable is not None else np.ones(len(prep.ps), dtype=bool)
     free = np.flatnonzero(~setup.fixed & (setup.cap_eff[prep.ps] > 0) & (setup.req_res[prep.pv] > 0)
-                          & (prep.days <= days_left[prep.ps] + 1e-9))
+                          & (prep.days <= days_left[prep.ps] + 1e-9) & usable_mask)
     if len(free) > EXACT_UP_TO:
         return None
     s, v = prep.ps[free], prep.pv[free]
@@ -172,9 +176,10 @@ def _criterion(setup: Setup, model: _Model, name: str) -> np.ndarray:
 
 
 def prove_rest(setup: Setup, spec: list[list[str]], assigned: np.ndarray, bounds: list[int], proven: list[bool],
-               deadline: float, should_stop: Callable[[], bool] | None = None,
+               deadline: float, should_stop: Callable[[], bool] | None = None, usable: np.ndarray | None = None,
                ) -> tuple[np.ndarray, list[int], list[bool], str]:
-    """Try to prove the levels the answer has not proven, on a small instance: (answer, bounds, proven, note)."""
+    """Try to prove the levels the answer has not proven, on a small instance (or one that reduced-cost fixing
+    made small: `usable`, see finish_exactly): (answer, bounds, proven, note)."""
     values = pair_level_values(setup.prep, assigned, spec)
     held = 0
     while held < len(spec) and proven[held] and values[held] == bounds[held]:
@@ -182,7 +187,7 @@ def prove_rest(setup: Setup, spec: list[list[str]], assigned: np.ndarray, bounds
     if held == len(spec) or time.perf_counter() + MIN_LEVEL_S > deadline:
         return assigned, bounds, proven, ""
     try:
-        answer, done = finish_exactly(setup, spec, assigned, held, deadline, should_stop)
+        answer, done = finish_exactly(setup, spec, assigned, held, deadline, should_stop, usable)
     except Exception as exc:  # the proof is a bonus: the answer stands without it (a HiGHS numerical failure)
         return assigned, bounds, proven, f"; exact finish not used ({type(exc).__name__}: {exc})"
     if done == held:
@@ -192,4 +197,5 @@ def prove_rest(setup: Setup, spec: list[list[str]], assigned: np.ndarray, bounds
     bounds = [values[i] if i < done or changed else bounds[i] for i in range(len(spec))]
     proven = [i < done or (proven[i] and not changed) for i in range(len(spec))]
     names = ", ".join("+".join(spec[i]) for i in range(held, done))
-    return answer, bounds, proven, f"; {names} proven optimal by exact MILPs over the free pairs (HiGHS)"
+    over = "the free pairs" if usable is None else "the free pairs reduced-cost fixing left"
+    return answer, bounds, proven, f"; {names} proven optimal by exact MILPs over {over} (HiGHS)"

@@ -1,4 +1,4 @@
-"""One MILP (HiGHS, via scipy) that keeps the run's time limit and can be cancelled.
+"""One MILP (HiGHS, via highspy, started from a known answer) that keeps the run's time limit and can be cancelled.
 
 HiGHS cannot be interrupted, and overran its own time limit by a quarter on a county's MILP. So a model runs
 in a child process (`python -m solver.milp_process IN OUT`), which is killed at the deadline or when the run is
@@ -18,9 +18,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import highspy
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 IN_PROCESS_UP_TO = 2_000  # variables: a MILP this small usually takes milliseconds (not always: knapsacks)
 IN_PROCESS_S = 0.3  # the most a MILP may run in this process, where nothing can stop it; then it goes to a child
@@ -29,27 +29,30 @@ PREFIX = "jiedui-milp-"  # temporary folders: jiedui-milp-<pid of the solving pr
 
 
 def solve_milp(cost: np.ndarray, a: sp.csr_matrix, lo: np.ndarray, hi: np.ndarray, integrality: np.ndarray,
-               deadline: float, should_stop: Callable[[], bool] | None = None) -> np.ndarray | None:
+               deadline: float, should_stop: Callable[[], bool] | None = None, start: np.ndarray | None = None
+               ) -> np.ndarray | None:
     """Minimise cost @ x over lo <= a x <= hi, 0 <= x <= 1 (integral where `integrality`); the optimal x, or None
-    when the deadline or a stop came first (or there is no answer)."""
+    when the deadline or a stop came first (or there is no answer). `start`: a feasible x HiGHS begins from."""
+    first = np.zeros(0) if start is None else np.asarray(start, dtype=float)
     if len(cost) <= IN_PROCESS_UP_TO:
-        quick = _solve(cost, a, lo, hi, integrality, min(IN_PROCESS_S, max(0.0, deadline - time.perf_counter())))
+        quick = _solve(cost, a, lo, hi, integrality, min(IN_PROCESS_S, max(0.0, deadline - time.perf_counter())),
+                       first)
         if quick is not None:
             return quick
     try:
-        return _in_child(cost, a, lo, hi, integrality, deadline, should_stop)
+        return _in_child(cost, a, lo, hi, integrality, deadline, should_stop, first)
     except OSError:  # no process or no temporary file to be had (fork refused, /tmp full): the level stays unproven
         return None
 
 
 def _in_child(cost: np.ndarray, a: sp.csr_matrix, lo: np.ndarray, hi: np.ndarray, integrality: np.ndarray,
-              deadline: float, should_stop: Callable[[], bool] | None) -> np.ndarray | None:
+              deadline: float, should_stop: Callable[[], bool] | None, start: np.ndarray) -> np.ndarray | None:
     # The MILP in a child process, killed at the deadline or when the run stops.
     _sweep_stale(Path(tempfile.gettempdir()))
     with tempfile.TemporaryDirectory(prefix=f"{PREFIX}{os.getpid()}-") as folder:
         given, got = Path(folder) / "in.npz", Path(folder) / "out.npz"
         np.savez(given, cost=cost, data=a.data, indices=a.indices, indptr=a.indptr, shape=np.array(a.shape),
-                 lo=lo, hi=hi, integrality=integrality, limit=np.array(max(0.0, deadline - time.perf_counter())))
+                 lo=lo, hi=hi, integrality=integrality, start=start, limit=np.array(max(0.0, deadline - time.perf_counter())))
         child = subprocess.Popen([sys.executable, "-m", "solver.milp_process", str(given), str(got)],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
@@ -68,11 +71,32 @@ def _in_child(cost: np.ndarray, a: sp.csr_matrix, lo: np.ndarray, hi: np.ndarray
 
 
 def _solve(cost: np.ndarray, a: sp.csr_matrix, lo: np.ndarray, hi: np.ndarray, integrality: np.ndarray,
-           limit: float) -> np.ndarray | None:
-    # The MILP itself: optimal (status 0) or nothing.
-    res = milp(cost, integrality=integrality, bounds=Bounds(0, 1), constraints=LinearConstraint(a, lo, hi),
-               options={"time_limit": limit, "disp": False, "mip_rel_gap": 0.0})
-    return np.rint(res.x) if res.status == 0 and res.x is not None else None
+           limit: float, start: np.ndarray) -> np.ndarray | None:
+    # The MILP itself, from `start` when one is given (empty: none): proven optimal (gap 0) or nothing.
+    h = highspy.Highs()
+    for option, value in (("output_flag", False), ("mip_rel_gap", 0.0), ("mip_abs_gap", 0.0),
+                          ("time_limit", max(0.0, limit)), ("random_seed", 0)):
+        h.setOptionValue(option, value)
+    csc = sp.csc_matrix(a)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = len(cost), a.shape[0]
+    lp.col_cost_ = np.asarray(cost, dtype=float)
+    lp.col_lower_, lp.col_upper_ = np.zeros(len(cost)), np.ones(len(cost))
+    lp.row_lower_, lp.row_upper_ = np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = csc.indptr, csc.indices, csc.data
+    lp.integrality_ = [highspy.HighsVarType.kInteger if v else highspy.HighsVarType.kContinuous for v in integrality]
+    h.passModel(lp)
+    if len(start):
+        given = highspy.HighsSolution()
+        given.col_value = list(map(float, start))
+        given.value_valid = True
+        h.setSolution(given)
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    found: np.ndarray = np.rint(np.asarray(h.getSolution().col_value, dtype=float))
+    return found
 
 
 def _die_with_parent() -> None:
@@ -99,7 +123,7 @@ def main(given: str, got: str) -> None:
     _die_with_parent()
     with np.load(given) as m:
         a = sp.csr_matrix((m["data"], m["indices"], m["indptr"]), shape=tuple(m["shape"]))
-        x = _solve(m["cost"], a, m["lo"], m["hi"], m["integrality"], float(m["limit"]))
+        x = _solve(m["cost"], a, m["lo"], m["hi"], m["integrality"], float(m["limit"]), m["start"])
     np.savez(got, ok=np.array(x is not None), x=x if x is not None else np.zeros(0))
 
 

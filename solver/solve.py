@@ -7,10 +7,12 @@ from collections.abc import Callable
 
 import numpy as np
 
+from solver import exact
 from solver.build import Setup, build_network, make_setup
 from solver.candidates import build_pairs, prepare
 from solver.diagnose import recruitment, uncovered
 from solver.exact import prove_rest
+from solver.fixing import usable_pairs
 from solver.inputs import check_instance
 from solver.levels import UNIT_SCALE, level_costs, level_spec, pair_level_values
 from solver.model import (
@@ -126,8 +128,8 @@ def solve(
     )
     assigned, status_note, messages, proven = relaxed, "", [], list(lex.proven)
     viol = find_violations(setup, relaxed)
+    guide: Guide | None = None
     if viol.any():
-        guide: Guide | None = None
         answer_first = False
         lex_time = sum(lex.timings.values()) + timings["network_build_s"]
 
@@ -215,7 +217,14 @@ def solve(
                        + (", the master LP solved by PDLP)" if guide.pricer.first_order else ")"))
     if p.exact_finish and p.max_changes is None and not (should_stop is not None and should_stop()):  # prove the rest
         report("exact", None, None, None)
-        assigned, bounds, proven, note = prove_rest(setup, spec, assigned, bounds, proven, deadline - FINISH_S, should_stop)
+        usable = None
+        if guide is not None and guide.levels[0] == 0:  # the bound of the first levels leaves out many pairs
+            t = time.perf_counter()
+            usable = usable_pairs(guide.rel, guide.pricer.prices, guide.answer, assigned, setup.fixed,
+                                  limit=exact.EXACT_UP_TO)
+            timings["fixing_s"] = time.perf_counter() - t
+        assigned, bounds, proven, note = prove_rest(setup, spec, assigned, bounds, proven, deadline - FINISH_S,
+                                                    should_stop, usable)
         method += note
     values = pair_level_values(prep, assigned, spec)
     levels = level_results(spec, values, bounds, proven)
