@@ -140,6 +140,9 @@ def worker(name: str, core: bool) -> None:
         t0 = time.perf_counter()
         sol = solve(instance)
         wall = time.perf_counter() - t0
+        from solver.validate import validate
+
+        assert validate(instance, sol) == [], name  # every rule and level recomputed from the answer alone
         out = {
             "wall_s": wall,
             "status": sol.status,

@@ -20,8 +20,11 @@ planned villages (the i-th longest village may need at most tau_i days, nested
 capacities in the network); the network is re-solved under those restrictions
 (solver.side, solver.restrict), which always keeps the rules, and CP-SAT may
 polish a small neighbourhood
-(solver.repair). A level is reported optimal only when its value equals a
-proven bound.
+(solver.repair). Where levels stay unproven, reduced-cost fixing (solver.fixing)
+uses the Lagrangian bound's slack to leave out every pair that no answer as good
+as this one can use, and where few enough are left, one exact MILP per level
+(solver.exact, HiGHS, started from the answer) proves the rest. A level is
+reported optimal only when its value equals a proven bound.
 solver.validate re-checks any answer independently; solver.synthetic generates
 realistic test instances.
 """

@@ -38,12 +38,13 @@ class _Model:
 
 
 def finish_exactly(setup: Setup, spec: list[list[str]], assigned: np.ndarray, held: int, deadline: float,
-                   should_stop: Callable[[], bool] | None = None, usable: np.ndarray | None = None
-                   ) -> tuple[np.ndarray, int]:
+                   should_stop: Callable[[], bool] | None = None, usable: np.ndarray | None = None,
+                   on_proven: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, int]:
     """Prove the levels after the first `held` (already proven, and held at the answer's values) by MILP, while
     time lasts; returns the answer (changed only where a MILP found a lexicographically better one) and how many
     leading levels are now proven. `usable`: per prepared pair, whether an answer at least as good as `assigned`
-    may use it (solver.fixing); the others are left out of the MILPs."""
+    may use it (solver.fixing); the others are left out of the MILPs. `on_proven(level, value)` hears each level
+    proven, with its optimal value over the free pairs (locked pairs not counted)."""
     model = _model(setup, balance=any("balance" in names for names in spec), usable=usable)
     if model is None or held >= len(spec) or model.n_vars == 0:
         return assigned, held
@@ -67,6 +68,8 @@ def finish_exactly(setup: Setup, spec: list[list[str]], assigned: np.ndarray, he
         if cost @ found < cost @ x:  # strictly better on this level: lexicographically better than the answer
             x = found
         proven += 1
+        if on_proven is not None:
+            on_proven(proven - 1, int(cost @ x))
         rows.append(sp.csr_matrix(cost.astype(float)))  # hold this level at its optimum for the next ones
         lo.append(np.array([-np.inf]))
         hi.append(np.array([float(cost @ x)]))
@@ -177,7 +180,7 @@ def _criterion(setup: Setup, model: _Model, name: str) -> np.ndarray:
 
 def prove_rest(setup: Setup, spec: list[list[str]], assigned: np.ndarray, bounds: list[int], proven: list[bool],
                deadline: float, should_stop: Callable[[], bool] | None = None, usable: np.ndarray | None = None,
-               ) -> tuple[np.ndarray, list[int], list[bool], str]:
+               on_proven: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, list[int], list[bool], str]:
     """Try to prove the levels the answer has not proven, on a small instance (or one that reduced-cost fixing
     made small: `usable`, see finish_exactly): (answer, bounds, proven, note)."""
     values = pair_level_values(setup.prep, assigned, spec)
@@ -187,7 +190,7 @@ def prove_rest(setup: Setup, spec: list[list[str]], assigned: np.ndarray, bounds
     if held == len(spec) or time.perf_counter() + MIN_LEVEL_S > deadline:
         return assigned, bounds, proven, ""
     try:
-        answer, done = finish_exactly(setup, spec, assigned, held, deadline, should_stop, usable)
+        answer, done = finish_exactly(setup, spec, assigned, held, deadline, should_stop, usable, on_proven)
     except Exception as exc:  # the proof is a bonus: the answer stands without it (a HiGHS numerical failure)
         return assigned, bounds, proven, f"; exact finish not used ({type(exc).__name__}: {exc})"
     if done == held:

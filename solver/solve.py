@@ -218,13 +218,18 @@ def solve(
     if p.exact_finish and p.max_changes is None and not (should_stop is not None and should_stop()):  # prove the rest
         report("exact", None, None, None)
         usable = None
-        if guide is not None and guide.levels[0] == 0:  # the bound of the first levels leaves out many pairs
+        if (guide is not None and guide.levels[0] == 0  # the bound of the first levels leaves out many pairs
+                and time.perf_counter() + exact.MIN_LEVEL_S < deadline - FINISH_S):
             t = time.perf_counter()
             usable = usable_pairs(guide.rel, guide.pricer.prices, guide.answer, assigned, setup.fixed,
                                   limit=exact.EXACT_UP_TO)
             timings["fixing_s"] = time.perf_counter() - t
+
+        def on_proven(j: int, v: int) -> None:  # a level proven by its MILP: its value is its bound
+            report("exact", names[j], _natural(names[j], v + held[names[j]]), _natural(names[j], v + held[names[j]]))
+
         assigned, bounds, proven, note = prove_rest(setup, spec, assigned, bounds, proven, deadline - FINISH_S,
-                                                    should_stop, usable)
+                                                    should_stop, usable, on_proven)
         method += note
     values = pair_level_values(prep, assigned, spec)
     levels = level_results(spec, values, bounds, proven)

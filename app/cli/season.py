@@ -174,6 +174,9 @@ def rerun(
                                     help="pairings graded at or above the lowest of these are kept where feasible "
                                          "(合格 keeps 合格, 良好 and 优秀)"),
     time_limit: float = typer.Option(60.0, "--time-limit", min=1, help="solver time limit in seconds"),
+    exact_finish: bool = typer.Option(True, "--exact-finish/--no-exact-finish",
+                                      help="prove the levels left unproven by exact MILPs within the time limit (a "
+                                           "whole city: about a minute); --no-exact-finish: the quick answer"),
     export: Path | None = typer.Option(None, "--export", help="write the name list (.xlsx, .csv or .json)"),
     report: list[Path] = typer.Option([], "--report", help="write the change report (.html or .xlsx); repeatable"),
     adopt: bool = typer.Option(False, "--adopt", help="adopt the new run as the season's pairings when it finishes "
@@ -201,7 +204,7 @@ def rerun(
         with session_scope() as session:
             plan = plan_renewal(session, season=season, from_season=from_season, from_run=from_run, counties=county,
                                 keep_grades=[g.strip() for g in keep_grades.split(",") if g.strip()],
-                                max_changes=max_changes, time_limit_s=time_limit)
+                                max_changes=max_changes, time_limit_s=time_limit, exact_finish=exact_finish)
             run, _ = submit_run(session, body=plan.body, enqueue=False)  # solved here, by _watch, not by workers
             run_id = run.id
     except JieduiError as exc:

@@ -51,9 +51,10 @@ class RunCreate(Strict):
         default_factory=dict, description="weights of criteria joined in one level, e.g. {\"travel\": 2}")
     time_limit_s: Annotated[float, Field(gt=0, le=3600)] = 60.0
     gap_limit: Annotated[float, Field(ge=0, le=1)] = 0.0
-    exact_finish: bool = Field(default=True, description="on instances of up to 60,000 free pairs (a county), prove "
-                                                         "the levels the network leaves unproven by exact MILPs, "
-                                                         "within time_limit_s; false: the quick answer")
+    exact_finish: bool = Field(default=True, description="where at most 80,000 free pairs are left after reduced-cost "
+                                                         "fixing (a county; a city of 2,000 villages), prove the levels "
+                                                         "the network leaves unproven by exact MILPs, within "
+                                                         "time_limit_s; false: the quick answer")
     workers: Annotated[int, Field(ge=1, le=16)] = 2
     seed: int = 0
     locked: list[PairRef] = Field(default_factory=list)

@@ -90,7 +90,7 @@ def base_run(session: Session, *, from_season: str | None, from_run: str | None,
 
 def plan_renewal(session: Session, *, season: str, from_season: str | None, from_run: str | None,
                  counties: list[str], keep_grades: list[str], max_changes: int | None,
-                 time_limit_s: float) -> RenewalPlan:
+                 time_limit_s: float, exact_finish: bool = True) -> RenewalPlan:
     """Build the new season's run from the current catalogue and last season's pairings and grades."""
     bad = [g for g in keep_grades if g not in GRADE_ORDER[1:]]
     if bad:
@@ -102,7 +102,7 @@ def plan_renewal(session: Session, *, season: str, from_season: str | None, from
         from_season = latest_other_season(session, season=season)
         if from_season is None:  # the first season: nothing to renew
             return RenewalPlan(body=RunCreate(season=season, counties=counties, time_limit_s=time_limit_s,
-                                              max_changes=None), base_run="")
+                                              exact_finish=exact_finish, max_changes=None), base_run="")
     base = base_run(session, from_season=from_season, from_run=from_run, counties=counties)
     grades = grades_for_season(session, season=base.season) if base.season else {}
     specialists = {s.id: s for s in load_specialists(session)}
@@ -142,7 +142,7 @@ def plan_renewal(session: Session, *, season: str, from_season: str | None, from
         season=season, counties=counties, forbidden=forbidden,
         locked=[PairRef(specialist=s_id, village=v_id) for s_id, v_id in plan.locked],
         previous=previous, renews=base.id, max_changes=max_changes,
-        time_limit_s=time_limit_s,
+        time_limit_s=time_limit_s, exact_finish=exact_finish,
     )
     return plan
 

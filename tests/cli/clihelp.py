@@ -28,8 +28,15 @@ def run(*args: str, env: dict[str, str] | None = None) -> Result:
 
 
 def invoke(env: dict[str, str], *args: str) -> tuple[int, str]:
-    """Invoke the CLI with this environment (the `env` fixture's: the 六安 demo); its exit code and output."""
-    result = CliRunner().invoke(main, list(args), env=env)
+    """Invoke the CLI with this environment (the `env` fixture's: the 六安 demo); its exit code and output.
+
+    A season rerun takes the quick answer unless the test says otherwise: on the whole demo city the exact finish
+    takes about a minute, and these tests are about renewals, not proofs (tests/cli/test_season.py has one that
+    asks for it)."""
+    given = list(args)
+    if given[:2] == ["season", "rerun"] and not any(a.endswith("exact-finish") for a in given):
+        given.append("--no-exact-finish")
+    result = CliRunner().invoke(main, given, env=env)
     return result.exit_code, result.output
 
 

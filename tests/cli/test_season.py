@@ -131,3 +131,13 @@ def test_the_adopted_run_seeds_the_next_season(env: dict[str, str]) -> None:
     assert f"pairing run: {second}" in invoke(env, "season", "list")[1]
     code, out = invoke(env, "season", "withdraw", "2026")
     assert code == 1 and "no adopted run" in out
+
+
+def test_the_exact_finish_proves_a_county_renewal_and_can_be_switched_off(env: dict[str, str]) -> None:
+    code, out = invoke(env, "season", "rerun", "--season", "2026", "--county", "341525", "--exact-finish")
+    assert code == 0, out
+    proven = newest_run("2026")
+    assert proven.state == "optimal", out
+    code, out = invoke(env, "season", "rerun", "--season", "2026", "--county", "341525", "--no-exact-finish")
+    assert code in (0, 3), out
+    assert newest_run("2026").state == "feasible", out  # the quick answer leaves travel and balance unproven
