@@ -8,8 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from solver import milp_process, solve
+from solver import exact, milp_process, solve
 from solver.synthetic import generate
 from solver.validate import validate
 
@@ -110,3 +112,25 @@ def test_the_child_ends_with_its_parent(tmp_path):
     cost, a, lo, hi, ints = _hard_model(3000)
     milp_process.solve_milp(cost, a, lo, hi, ints, time.perf_counter() + 0.2)  # the next MILP sweeps the folder
     assert not folder.exists()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.integers(-20, 20), min_size=5, max_size=5), min_size=2, max_size=3),
+       st.lists(st.lists(st.integers(0, 1), min_size=5, max_size=5), min_size=1, max_size=12))
+def test_joined_levels_order_answers_lexicographically(levels: list[list[int]], points: list[list[int]]) -> None:
+    # One merged objective ranks any 0/1 points exactly as the levels do, one after the other.
+    costs = [np.array(c, dtype=np.int64) for c in levels]
+    merged = exact._merged(costs)
+    xs = [np.array(p) for p in points]
+    lex = [tuple(int(c @ x) for c in costs) for x in xs]
+    for a in range(len(xs)):
+        for b in range(len(xs)):
+            assert (int(merged @ xs[a]) < int(merged @ xs[b])) == (lex[a] < lex[b])
+
+
+def test_match_and_continuity_join_but_travel_and_balance_stay_apart() -> None:
+    small, wide = np.array([-50, -100, 0]), np.array([-1, 0, -1])
+    assert exact._groups([small, wide], 0) == [[0, 1]]
+    travel, steps = np.arange(6000) % 997 + 1, np.tile([1, 3, 5], 2000)  # km tenths; balance steps 2k - 1
+    assert exact._groups([travel, steps], 0) == [[0], [1]]
+    assert exact._groups([small, wide, np.array([7, 1, 2])], 1) == [[1, 2]]
