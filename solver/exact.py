@@ -65,10 +65,12 @@ def finish_exactly(setup: Setup, spec: list[list[str]], assigned: np.ndarray, he
             break
         found = solve_milp(cost.astype(float), sp.vstack(rows, format="csr"), np.concatenate(lo), np.concatenate(hi),
                            _integrality(model), deadline, should_stop, start=x)
-        if found is None:  # the deadline or a stop came first: keep what is proven
+        if found is None:  # a stop came first, or nothing was found in time: keep what is proven
             break
-        if cost @ found < cost @ x:  # strictly better on these levels: lexicographically better than the answer
-            x = found
+        if cost @ found.x < cost @ x:  # strictly better on these levels: lexicographically better than the answer
+            x = found.x
+        if not found.optimal:  # the time ran out: a better answer on these levels, not a proof
+            break
         for j in group:
             proven += 1
             if on_proven is not None:

@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import highspy
@@ -24,20 +25,29 @@ import scipy.sparse as sp
 
 IN_PROCESS_UP_TO = 2_000  # variables: a MILP this small usually takes milliseconds (not always: knapsacks)
 IN_PROCESS_S = 0.3  # the most a MILP may run in this process, where nothing can stop it; then it goes to a child
+HANDOVER_S = (1.5, 0.1)  # HiGHS's own limit is the time left less the larger of 1.5 s and a tenth of it (the child's
+# start, HiGHS overrunning its limit), so it can hand over its best answer before it is killed
 POLL_S = 0.05
 PREFIX = "jiedui-milp-"  # temporary folders: jiedui-milp-<pid of the solving process>-<random>
 
 
+@dataclass
+class Found:
+    x: np.ndarray
+    optimal: bool  # proven optimal; else the best answer HiGHS had when its time ran out
+
+
 def solve_milp(cost: np.ndarray, a: sp.csr_matrix, lo: np.ndarray, hi: np.ndarray, integrality: np.ndarray,
                deadline: float, should_stop: Callable[[], bool] | None = None, start: np.ndarray | None = None
-               ) -> np.ndarray | None:
-    """Minimise cost @ x over lo <= a x <= hi, 0 <= x <= 1 (integral where `integrality`); the optimal x, or None
-    when the deadline or a stop came first (or there is no answer). `start`: a feasible x HiGHS begins from."""
+               ) -> Found | None:
+    """Minimise cost @ x over lo <= a x <= hi, 0 <= x <= 1 (integral where `integrality`): the optimal x, or the
+    best x found when the time ran out, or None when a stop came first or nothing was found in time. `start`: a
+    feasible x HiGHS begins from."""
     first = np.zeros(0) if start is None else np.asarray(start, dtype=float)
     if len(cost) <= IN_PROCESS_UP_TO:
         quick = _solve(cost, a, lo, hi, integrality, min(IN_PROCESS_S, max(0.0, deadline - time.perf_counter())),
                        first)
-        if quick is not None:
+        if quick is not None and quick.optimal:
             return quick
     try:
         return _in_child(cost, a, lo, hi, integrality, deadline, should_stop, first)
@@ -46,13 +56,14 @@ def solve_milp(cost: np.ndarray, a: sp.csr_matrix, lo: np.ndarray, hi: np.ndarra
 
 
 def _in_child(cost: np.ndarray, a: sp.csr_matrix, lo: np.ndarray, hi: np.ndarray, integrality: np.ndarray,
-              deadline: float, should_stop: Callable[[], bool] | None, start: np.ndarray) -> np.ndarray | None:
+              deadline: float, should_stop: Callable[[], bool] | None, start: np.ndarray) -> Found | None:
     # The MILP in a child process, killed at the deadline or when the run stops.
     _sweep_stale(Path(tempfile.gettempdir()))
     with tempfile.TemporaryDirectory(prefix=f"{PREFIX}{os.getpid()}-") as folder:
         given, got = Path(folder) / "in.npz", Path(folder) / "out.npz"
         np.savez(given, cost=cost, data=a.data, indices=a.indices, indptr=a.indptr, shape=np.array(a.shape),
-                 lo=lo, hi=hi, integrality=integrality, start=start, limit=np.array(max(0.0, deadline - time.perf_counter())))
+                 lo=lo, hi=hi, integrality=integrality, start=start,
+                 limit=np.array(_own_limit(deadline - time.perf_counter())))
         child = subprocess.Popen([sys.executable, "-m", "solver.milp_process", str(given), str(got)],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
@@ -67,12 +78,18 @@ def _in_child(cost: np.ndarray, a: sp.csr_matrix, lo: np.ndarray, hi: np.ndarray
         if child.returncode != 0 or not got.exists():
             return None
         with np.load(got) as out:
-            return out["x"] if bool(out["ok"]) else None
+            return Found(out["x"], bool(out["optimal"])) if bool(out["ok"]) else None
+
+
+def _own_limit(left: float) -> float:
+    # HiGHS's own time limit in a child that is killed after `left` seconds.
+    return max(0.0, left - max(HANDOVER_S[0], HANDOVER_S[1] * left))
 
 
 def _solve(cost: np.ndarray, a: sp.csr_matrix, lo: np.ndarray, hi: np.ndarray, integrality: np.ndarray,
-           limit: float, start: np.ndarray) -> np.ndarray | None:
-    # The MILP itself, from `start` when one is given (empty: none): proven optimal (gap 0) or nothing.
+           limit: float, start: np.ndarray) -> Found | None:
+    # The MILP itself, from `start` when one is given (empty: none): proven optimal (gap 0), or the best answer
+    # when the time limit came first, or nothing.
     h = highspy.Highs()
     for option, value in (("output_flag", False), ("mip_rel_gap", 0.0), ("mip_abs_gap", 0.0),
                           ("time_limit", max(0.0, limit)), ("random_seed", 0)):
@@ -93,10 +110,12 @@ def _solve(cost: np.ndarray, a: sp.csr_matrix, lo: np.ndarray, hi: np.ndarray, i
         given.value_valid = True
         h.setSolution(given)
     h.run()
-    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+    status = h.getModelStatus()
+    optimal = status == highspy.HighsModelStatus.kOptimal
+    if not optimal and (status != highspy.HighsModelStatus.kTimeLimit or not h.getSolution().value_valid):
         return None
-    found: np.ndarray = np.rint(np.asarray(h.getSolution().col_value, dtype=float))
-    return found
+    x: np.ndarray = np.rint(np.asarray(h.getSolution().col_value, dtype=float))
+    return Found(x, optimal)
 
 
 def _die_with_parent() -> None:
@@ -123,8 +142,9 @@ def main(given: str, got: str) -> None:
     _die_with_parent()
     with np.load(given) as m:
         a = sp.csr_matrix((m["data"], m["indices"], m["indptr"]), shape=tuple(m["shape"]))
-        x = _solve(m["cost"], a, m["lo"], m["hi"], m["integrality"], float(m["limit"]), m["start"])
-    np.savez(got, ok=np.array(x is not None), x=x if x is not None else np.zeros(0))
+        found = _solve(m["cost"], a, m["lo"], m["hi"], m["integrality"], float(m["limit"]), m["start"])
+    np.savez(got, ok=np.array(found is not None), optimal=np.array(found is not None and found.optimal),
+             x=found.x if found is not None else np.zeros(0))
 
 
 if __name__ == "__main__":

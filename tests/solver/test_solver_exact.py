@@ -55,8 +55,18 @@ def test_a_stop_or_the_deadline_ends_a_milp_at_once():
     cost, a, lo, hi, ints = _hard_model()
     t = time.perf_counter()
     assert milp_process.solve_milp(cost, a, lo, hi, ints, time.perf_counter() + 60, lambda: True) is None
-    assert milp_process.solve_milp(cost, a, lo, hi, ints, time.perf_counter() + 0.3) is None
+    found = milp_process.solve_milp(cost, a, lo, hi, ints, time.perf_counter() + 0.3)
+    assert found is None or not found.optimal  # killed at the deadline, or its best answer so far, unproven
     assert time.perf_counter() - t < 2.0
+
+
+def test_a_milp_out_of_time_hands_over_its_best_answer_unproven():
+    cost, a, lo, hi, ints = _hard_model()
+    start = np.zeros(len(cost))
+    found = milp_process.solve_milp(cost, a, lo, hi, ints, time.perf_counter() + 4, start=start)
+    assert found is not None and not found.optimal
+    assert (a @ found.x <= hi + 1e-6).all() and set(np.unique(found.x)) <= {0.0, 1.0}
+    assert cost @ found.x < cost @ start  # better than where it started
 
 
 def test_a_small_but_hard_milp_still_stops_at_once():
