@@ -23,6 +23,7 @@ from solver.milp_process import solve_milp
 EXACT_UP_TO = 80_000  # free pairs left after reduced-cost fixing; the benchmark city keeps 67,600 of 313,000 (its
 # match level then takes about 12 s, all five levels about 5 minutes; unfixed, the match level alone took 863 s)
 MIN_LEVEL_S = 0.5  # time a level's MILP needs at least to be worth starting
+CROSSOVER_SHARE = 0.25  # of the time left: the most a crossover of two answers may take
 MERGE_UP_TO = 1 << 16  # largest coefficient of one objective that joins several levels (HiGHS keeps such exactly)
 
 
@@ -63,6 +64,8 @@ def finish_exactly(setup: Setup, spec: list[list[str]], assigned: np.ndarray, he
         cost = _merged([costs[j] for j in group])
         if deadline - time.perf_counter() < MIN_LEVEL_S or (should_stop is not None and should_stop()):
             break
+        if x is not x0:  # a better answer above, found with no regard for these levels: first the best of both
+            x = _crossover(model, cost, rows, lo, hi, x0, x, deadline, should_stop)
         found = solve_milp(cost.astype(float), sp.vstack(rows, format="csr"), np.concatenate(lo), np.concatenate(hi),
                            _integrality(model), deadline, should_stop, start=x)
         if found is None:  # a stop came first, or nothing was found in time: keep what is proven
@@ -81,6 +84,25 @@ def finish_exactly(setup: Setup, spec: list[list[str]], assigned: np.ndarray, he
     if x is x0:
         return assigned, proven
     return np.sort(np.concatenate([setup.lock_pairs, model.free[x[: len(model.free)].astype(bool)]])), proven
+
+
+def _crossover(model: _Model, cost: np.ndarray, rows: list[sp.csr_matrix], lo: list[np.ndarray], hi: list[np.ndarray],
+               first: np.ndarray, x: np.ndarray, deadline: float, should_stop: Callable[[], bool] | None) -> np.ndarray:
+    # The level's MILP over only the pairs of the first answer and of `x` (teams and load steps free): small, so
+    # solved in seconds, and at least as good as `x`; a heuristic for the levels a proof may not reach in time.
+    n = len(model.free)
+    keep = np.ones(model.n_vars, dtype=bool)
+    keep[:n] = (first[:n] > 0.5) | (x[:n] > 0.5)
+    cols = np.flatnonzero(keep)
+    left = deadline - time.perf_counter()
+    found = solve_milp(cost[cols].astype(float), sp.vstack(rows, format="csc")[:, cols].tocsr(), np.concatenate(lo),
+                       np.concatenate(hi), _integrality(model)[cols], time.perf_counter() + CROSSOVER_SHARE * left,
+                       should_stop, start=x[cols])
+    if found is None or not cost[cols] @ found.x < cost @ x:
+        return x
+    out = np.zeros(model.n_vars)
+    out[cols] = found.x
+    return out
 
 
 def _groups(costs: list[np.ndarray], start: int) -> list[list[int]]:

@@ -144,3 +144,14 @@ def test_match_and_continuity_join_but_travel_and_balance_stay_apart() -> None:
     travel, steps = np.arange(6000) % 997 + 1, np.tile([1, 3, 5], 2000)  # km tenths; balance steps 2k - 1
     assert exact._groups([travel, steps], 0) == [[0], [1]]
     assert exact._groups([small, wide, np.array([7, 1, 2])], 1) == [[1, 2]]
+
+
+def test_a_crossover_takes_the_best_of_two_answers_pairs():
+    # Four pairs, at most two taken: the first answer takes 0 and 1, the better one 2; the crossover may only use
+    # their pairs (0, 1, 2), so it takes 1 and 2 (-3), not the better pair 3 that neither answer holds.
+    model = exact._Model(free=np.arange(4), n_vars=4, a=sp.csr_matrix(np.ones((1, 4))), lo=np.array([-np.inf]),
+                         hi=np.array([2.0]), steps=np.zeros(0, np.int64), step_of=np.zeros(0, np.int64), teams=[])
+    cost = np.array([3, -1, -2, -5])
+    first, better = np.array([1.0, 1, 0, 0]), np.array([0.0, 0, 1, 0])
+    out = exact._crossover(model, cost, [model.a], [model.lo], [model.hi], first, better, time.perf_counter() + 30, None)
+    assert out.tolist() == [0, 1, 1, 0]
