@@ -1,10 +1,14 @@
-"""Exact finish for small instances: every level as one MILP (HiGHS), proven optimal, then fixed for the next.
+"""Exact finish: every unproven level as one MILP (HiGHS), proven optimal, then held for the next.
 
 The network answer with its side-rule repairs proves the levels the network holds; where the days budget or the
-team rule break it (or a lower level is unproven), a county-sized instance is small enough for an exact MILP
-over its free pairs. Variables: one binary per free pair, one per team (team used: its members idle), and, for
-the balance level, the load steps of each specialist (load^2 is convex: step k costs 2k - 1, and the LP fills
-the steps in order). Each level minimises its integer cost with every higher level held at its optimum.
+team rule break it (or a lower level is unproven), an instance with few enough free pairs (a county; a city once
+reduced-cost fixing, solver.fixing, has left out the pairs no answer as good as this one can use) is solved
+exactly. Variables: one binary per free pair, one per team (team used: its members idle), and, for the balance
+level, the load steps of each specialist (load^2 is convex: step k costs 2k - 1, and the LP fills the steps in
+order). Each level minimises its integer cost with every higher level held at its optimum; consecutive levels
+that one small integer objective orders exactly are one MILP. HiGHS starts from the answer; when a MILP finds a
+better one, each lower level first gets a crossover (the MILP over the pairs of both answers), so an answer cut
+short by the time limit is not left with lower levels that no objective looked at.
 """
 
 from __future__ import annotations

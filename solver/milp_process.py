@@ -81,6 +81,20 @@ def _in_child(cost: np.ndarray, a: sp.csr_matrix, lo: np.ndarray, hi: np.ndarray
             return Found(out["x"], bool(out["optimal"])) if bool(out["ok"]) else None
 
 
+def _quiet_highs() -> highspy.Highs:
+    # A HiGHS instance that printed nothing: its constructor writes a banner to file descriptor 1 before any option
+    # can silence it, which would land in the service's log or the CLI's output.
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            return highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def _own_limit(left: float) -> float:
     # HiGHS's own time limit in a child that is killed after `left` seconds.
     return max(0.0, left - max(HANDOVER_S[0], HANDOVER_S[1] * left))
@@ -90,7 +104,7 @@ def _solve(cost: np.ndarray, a: sp.csr_matrix, lo: np.ndarray, hi: np.ndarray, i
            limit: float, start: np.ndarray) -> Found | None:
     # The MILP itself, from `start` when one is given (empty: none): proven optimal (gap 0), or the best answer
     # when the time limit came first, or nothing.
-    h = highspy.Highs()
+    h = _quiet_highs()
     for option, value in (("output_flag", False), ("mip_rel_gap", 0.0), ("mip_abs_gap", 0.0),
                           ("time_limit", max(0.0, limit)), ("random_seed", 0)):
         h.setOptionValue(option, value)

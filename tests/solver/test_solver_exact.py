@@ -1,5 +1,7 @@
 """The exact finish: small instances get every level proven by MILPs, within the time limit, stoppable."""
 
+import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import replace
@@ -155,3 +157,15 @@ def test_a_crossover_takes_the_best_of_two_answers_pairs():
     first, better = np.array([1.0, 1, 0, 0]), np.array([0.0, 0, 1, 0])
     out = exact._crossover(model, cost, [model.a], [model.lo], [model.hi], first, better, time.perf_counter() + 30, None)
     assert out.tolist() == [0, 1, 1, 0]
+
+
+def test_a_milp_in_this_process_prints_nothing():
+    # HiGHS's constructor prints a banner before any option can stop it; the service's log and the CLI's output
+    # must not get it (a fresh process: the banner comes once per process).
+    code = ("import numpy as np, scipy.sparse as sp\n"
+            "from solver import milp_process\n"
+            "x = milp_process._solve(-np.ones(3), sp.csr_matrix(np.ones((1, 3))), np.array([-np.inf]), np.array([2.0]),"
+            " np.ones(3), 5.0, np.zeros(0))\n"
+            "print('sum', int(x.x.sum()))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out == "sum 2\n"
