@@ -169,3 +169,14 @@ def test_a_milp_in_this_process_prints_nothing():
             "print('sum', int(x.x.sum()))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out == "sum 2\n"
+
+
+def test_progress_names_each_level_the_exact_finish_proves():
+    i = generate(200, 70, seed=4)
+    heard: list[tuple[str, str | None, float | None, float | None]] = []
+    sol = solve(i, progress=lambda p: heard.append((p.phase, p.level, p.value, p.bound)))
+    proven = {level: (value, bound) for phase, level, value, bound in heard if phase == "exact" and level}
+    assert sol.status == "optimal" and {"travel", "balance"} <= set(proven)
+    for lv in sol.levels:
+        if lv.name in proven:
+            assert proven[lv.name] == (lv.value, lv.value)
