@@ -93,3 +93,7 @@ def test_a_run_too_big_for_the_exact_finish_is_proven_after_fixing(monkeypatch: 
     monkeypatch.setattr(solve_module, "usable_pairs", lambda *_, **__: None)  # without the fixing it does not fit
     unfixed = solve(i)
     assert unfixed.status == "feasible" and "exact MILPs" not in unfixed.method
+    monkeypatch.setattr(exact, "EXACT_UP_TO", 10**6)  # over every free pair: the same optimum on every level
+    everything = solve(i)
+    assert everything.status == "optimal" and "reduced-cost fixing" not in everything.method
+    assert [lv.value for lv in everything.levels] == [lv.value for lv in sol.levels]
