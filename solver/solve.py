@@ -224,6 +224,8 @@ def solve(
             usable = usable_pairs(guide.rel, guide.pricer.prices, guide.answer, assigned, setup.fixed,
                                   limit=exact.EXACT_UP_TO)
             timings["fixing_s"] = time.perf_counter() - t
+            if usable is not None:
+                size["pairs_fixed_out"] = int((~usable).sum())  # left out of the exact finish by reduced-cost fixing
 
         def on_proven(j: int, v: int) -> None:  # a level proven by its MILP: its value is its bound
             report("exact", names[j], _natural(names[j], v + held[names[j]]), _natural(names[j], v + held[names[j]]))

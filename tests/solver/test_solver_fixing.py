@@ -90,6 +90,7 @@ def test_a_run_too_big_for_the_exact_finish_is_proven_after_fixing(monkeypatch: 
     assert validate(i, sol) == []
     assert sol.status == "optimal" and all(lv.proven and lv.gap == 0 for lv in sol.levels)
     assert "reduced-cost fixing" in sol.method
+    assert pairs - pairs // 4 <= int(sol.model_size["pairs_fixed_out"]) < pairs  # type: ignore[call-overload]
     monkeypatch.setattr(solve_module, "usable_pairs", lambda *_, **__: None)  # without the fixing it does not fit
     unfixed = solve(i)
     assert unfixed.status == "feasible" and "exact MILPs" not in unfixed.method
