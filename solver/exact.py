@@ -63,15 +63,15 @@ def finish_exactly(setup: Setup, spec: list[list[str]], assigned: np.ndarray, he
     hi = [model.hi] + [np.array([float(c @ x0)]) for c in costs[:held]]
     if held and spec[0] == ["coverage"] and (model.a[: len(setup.req_res)] @ x0 == setup.req_res).all():
         lo[0][: len(setup.req_res)] = setup.req_res  # full coverage held: every village's demand met, row by row
-    x, proven = x0, held
+    x, proven, seed = x0, held, setup.prep.params.seed
     for group in _groups(costs, held):
         cost = _merged([costs[j] for j in group])
         if deadline - time.perf_counter() < MIN_LEVEL_S or (should_stop is not None and should_stop()):
             break
         if x is not x0:  # a better answer above, found with no regard for these levels: first the best of both
-            x = _crossover(model, cost, rows, lo, hi, x0, x, deadline, should_stop)
+            x = _crossover(model, cost, rows, lo, hi, x0, x, deadline, should_stop, seed=seed)
         found = solve_milp(cost.astype(float), sp.vstack(rows, format="csr"), np.concatenate(lo), np.concatenate(hi),
-                           _integrality(model), deadline, should_stop, start=x)
+                           _integrality(model), deadline, should_stop, start=x, seed=seed)
         if found is None:  # a stop came first, or nothing was found in time: keep what is proven
             break
         if cost @ found.x < cost @ x:  # strictly better on these levels: lexicographically better than the answer
@@ -91,7 +91,8 @@ def finish_exactly(setup: Setup, spec: list[list[str]], assigned: np.ndarray, he
 
 
 def _crossover(model: _Model, cost: np.ndarray, rows: list[sp.csr_matrix], lo: list[np.ndarray], hi: list[np.ndarray],
-               first: np.ndarray, x: np.ndarray, deadline: float, should_stop: Callable[[], bool] | None) -> np.ndarray:
+               first: np.ndarray, x: np.ndarray, deadline: float, should_stop: Callable[[], bool] | None, *,
+               seed: int = 0) -> np.ndarray:
     # The level's MILP over only the pairs of the first answer and of `x` (teams and load steps free): small, so
     # solved in seconds, and at least as good as `x`; a heuristic for the levels a proof may not reach in time.
     n = len(model.free)
@@ -101,7 +102,7 @@ def _crossover(model: _Model, cost: np.ndarray, rows: list[sp.csr_matrix], lo: l
     left = deadline - time.perf_counter()
     found = solve_milp(cost[cols].astype(float), sp.vstack(rows, format="csc")[:, cols].tocsr(), np.concatenate(lo),
                        np.concatenate(hi), _integrality(model)[cols], time.perf_counter() + CROSSOVER_SHARE * left,
-                       should_stop, start=x[cols])
+                       should_stop, start=x[cols], seed=seed)
     if found is None or not cost[cols] @ found.x < cost @ x:
         return x
     out = np.zeros(model.n_vars)

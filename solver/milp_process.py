@@ -38,31 +38,32 @@ class Found:
 
 
 def solve_milp(cost: np.ndarray, a: sp.csr_matrix, lo: np.ndarray, hi: np.ndarray, integrality: np.ndarray,
-               deadline: float, should_stop: Callable[[], bool] | None = None, start: np.ndarray | None = None
-               ) -> Found | None:
+               deadline: float, should_stop: Callable[[], bool] | None = None, start: np.ndarray | None = None,
+               seed: int = 0) -> Found | None:
     """Minimise cost @ x over lo <= a x <= hi, 0 <= x <= 1 (integral where `integrality`): the optimal x, or the
     best x found when the time ran out, or None when a stop came first or nothing was found in time. `start`: a
-    feasible x HiGHS begins from."""
+    feasible x HiGHS begins from; `seed`: HiGHS's random seed (the run's)."""
     first = np.zeros(0) if start is None else np.asarray(start, dtype=float)
     if len(cost) <= IN_PROCESS_UP_TO:
         quick = _solve(cost, a, lo, hi, integrality, min(IN_PROCESS_S, max(0.0, deadline - time.perf_counter())),
-                       first)
+                       first, seed)
         if quick is not None and quick.optimal:
             return quick
     try:
-        return _in_child(cost, a, lo, hi, integrality, deadline, should_stop, first)
+        return _in_child(cost, a, lo, hi, integrality, deadline, should_stop, first, seed)
     except OSError:  # no process or no temporary file to be had (fork refused, /tmp full): the level stays unproven
         return None
 
 
 def _in_child(cost: np.ndarray, a: sp.csr_matrix, lo: np.ndarray, hi: np.ndarray, integrality: np.ndarray,
-              deadline: float, should_stop: Callable[[], bool] | None, start: np.ndarray) -> Found | None:
+              deadline: float, should_stop: Callable[[], bool] | None, start: np.ndarray, seed: int
+              ) -> Found | None:
     # The MILP in a child process, killed at the deadline or when the run stops.
     _sweep_stale(Path(tempfile.gettempdir()))
     with tempfile.TemporaryDirectory(prefix=f"{PREFIX}{os.getpid()}-") as folder:
         given, got = Path(folder) / "in.npz", Path(folder) / "out.npz"
         np.savez(given, cost=cost, data=a.data, indices=a.indices, indptr=a.indptr, shape=np.array(a.shape),
-                 lo=lo, hi=hi, integrality=integrality, start=start,
+                 lo=lo, hi=hi, integrality=integrality, start=start, seed=np.array(seed),
                  limit=np.array(_own_limit(deadline - time.perf_counter())))
         child = subprocess.Popen([sys.executable, "-m", "solver.milp_process", str(given), str(got)],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -101,12 +102,12 @@ def _own_limit(left: float) -> float:
 
 
 def _solve(cost: np.ndarray, a: sp.csr_matrix, lo: np.ndarray, hi: np.ndarray, integrality: np.ndarray,
-           limit: float, start: np.ndarray) -> Found | None:
+           limit: float, start: np.ndarray, seed: int = 0) -> Found | None:
     # The MILP itself, from `start` when one is given (empty: none): proven optimal (gap 0), or the best answer
     # when the time limit came first, or nothing.
     h = _quiet_highs()
     for option, value in (("output_flag", False), ("mip_rel_gap", 0.0), ("mip_abs_gap", 0.0),
-                          ("time_limit", max(0.0, limit)), ("random_seed", 0)):
+                          ("time_limit", max(0.0, limit)), ("random_seed", int(seed) % 2_147_483_647)):
         h.setOptionValue(option, value)
     csc = sp.csc_matrix(a)
     lp = highspy.HighsLp()
@@ -156,7 +157,7 @@ def main(given: str, got: str) -> None:
     _die_with_parent()
     with np.load(given) as m:
         a = sp.csr_matrix((m["data"], m["indices"], m["indptr"]), shape=tuple(m["shape"]))
-        found = _solve(m["cost"], a, m["lo"], m["hi"], m["integrality"], float(m["limit"]), m["start"])
+        found = _solve(m["cost"], a, m["lo"], m["hi"], m["integrality"], float(m["limit"]), m["start"], int(m["seed"]))
     np.savez(got, ok=np.array(found is not None), optimal=np.array(found is not None and found.optimal),
              x=found.x if found is not None else np.zeros(0))
 
