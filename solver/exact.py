@@ -24,8 +24,8 @@ from solver.build import Setup
 from solver.levels import UNIT_SCALE, pair_level_values
 from solver.milp_process import solve_milp
 
-EXACT_UP_TO = 80_000  # free pairs left after reduced-cost fixing; the benchmark city keeps 67,600 of 313,000 (its
-# match level then takes about 12 s, all five levels about 5 minutes; unfixed, the match level alone took 863 s)
+EXACT_UP_TO = 80_000  # free pairs left after reduced-cost fixing; the benchmark city keeps 67,583 of 312,989 (its
+# match and continuity are then proven in about 15 s, all five levels in about 156 s; unfixed, match alone took 863 s)
 MIN_LEVEL_S = 0.5  # time a level's MILP needs at least to be worth starting
 CROSSOVER_SHARE = 0.25  # of the time left: the most a crossover of two answers may take
 MERGE_UP_TO = 1 << 16  # largest coefficient of one objective that joins several levels (HiGHS keeps such exactly)

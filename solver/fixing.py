@@ -25,10 +25,11 @@ def usable_arcs(r: Relaxation, prices: np.ndarray, answer: Answer, incumbent: in
     if delta < 0:  # the incumbent beats the bound: the arithmetic is off, so nothing is fixed
         return None if limit is not None and len(r.gain) > limit else np.ones(len(r.gain), dtype=bool)
     room = _room(r, answer, delta)
-    cost = _entry_cost(r, prices, answer)
+    q = (r.gain - prices[r.v]).astype(np.float64)  # every arc's gain at the prices
+    cost = _entry_cost(r, q, answer)
     if limit is not None and int((cost <= room[r.s])[~r.critical[r.s]].sum()) > limit:
         return None
-    _critical_entry_cost(r, prices, answer, cost)
+    _critical_entry_cost(r, q, answer, cost)
     return np.asarray((answer.own & (room[r.s] >= 0)) | (cost <= room[r.s]))
 
 
@@ -45,10 +46,9 @@ def _room(r: Relaxation, answer: Answer, delta: int) -> np.ndarray:
     return room
 
 
-def _entry_cost(r: Relaxation, prices: np.ndarray, answer: Answer) -> np.ndarray:
+def _entry_cost(r: Relaxation, q: np.ndarray, answer: Answer) -> np.ndarray:
     # Per arc not in its specialist's best answer, how much that answer loses when the arc must be used, where the
     # days budget cannot bind (inf where the arc alone exceeds the days left; own arcs 0).
-    q = (r.gain - prices[r.v]).astype(np.float64)
     n_s = len(r.cap)
     own, s = answer.own, r.s
     count = np.bincount(s[own], minlength=n_s)
@@ -61,10 +61,9 @@ def _entry_cost(r: Relaxation, prices: np.ndarray, answer: Answer) -> np.ndarray
     return np.asarray(cost)
 
 
-def _critical_entry_cost(r: Relaxation, prices: np.ndarray, answer: Answer, cost: np.ndarray) -> None:
+def _critical_entry_cost(r: Relaxation, q: np.ndarray, answer: Answer, cost: np.ndarray) -> None:
     # The same loss, in place, for the arcs of specialists whose days can bind: a lower bound from the best
     # companions the arc could have within the days it leaves (an exact Pareto front of days and gain).
-    q = (r.gain - prices[r.v]).astype(np.float64)
     for c in np.flatnonzero(r.critical):
         a, b = int(r.starts[c]), int(r.starts[c + 1])
         mine = answer.spec_value[c] - q[a:b] - _best_within(q[a:b], r.days[a:b], int(r.cap[c]) - 1,

@@ -11,7 +11,6 @@ from solver import exact
 from solver.build import Setup, build_network, make_setup
 from solver.candidates import build_pairs, prepare
 from solver.diagnose import recruitment, uncovered
-from solver.exact import prove_rest
 from solver.fixing import usable_pairs
 from solver.inputs import check_instance
 from solver.levels import UNIT_SCALE, level_costs, level_spec, pair_level_values
@@ -230,8 +229,8 @@ def solve(
         def on_proven(j: int, v: int) -> None:  # a level proven by its MILP: its value is its bound
             report("exact", names[j], _natural(names[j], v + held[names[j]]), _natural(names[j], v + held[names[j]]))
 
-        assigned, bounds, proven, note = prove_rest(setup, spec, assigned, bounds, proven, deadline - FINISH_S,
-                                                    should_stop, usable, on_proven)
+        assigned, bounds, proven, note = exact.prove_rest(setup, spec, assigned, bounds, proven, deadline - FINISH_S,
+                                                          should_stop, usable, on_proven)
         method += note
     values = pair_level_values(prep, assigned, spec)
     levels = level_results(spec, values, bounds, proven)
