@@ -23,6 +23,7 @@ import scipy.sparse as sp
 from solver.build import Setup
 from solver.levels import UNIT_SCALE, pair_level_values
 from solver.milp_process import solve_milp
+from solver.repair import previous_keys
 
 EXACT_UP_TO = 80_000  # free pairs left after reduced-cost fixing; the benchmark city keeps 67,583 of 312,989 (its
 # match and continuity are then proven in about 15 s, all five levels in about 156 s; unfixed, match alone took 863 s)
@@ -165,7 +166,7 @@ def _level_cost(setup: Setup, model: _Model, names: list[str]) -> np.ndarray:
 
 
 def _model(setup: Setup, *, balance: bool, usable: np.ndarray | None = None) -> _Model | None:
-    # Every hard rule over the free (and usable) pairs: village demand, capacity, days budget, team rule.
+    # Every hard rule over the free (and usable) pairs: village demand, capacity, days budget, team rule, max_changes.
     prep = setup.prep
     n_s, n_v = len(prep.spec_ids), len(prep.vil_ids)
     days_left = prep.s_days - setup.days0
@@ -204,6 +205,14 @@ def _model(setup: Setup, *, balance: bool, usable: np.ndarray | None = None) -> 
                                     shape=(n_s, n_vars)))
         lo.append(np.zeros(n_s))
         hi.append(np.zeros(n_s))
+    if prep.params.max_changes is not None:  # at most max_changes of last season's pairs dropped: the rest kept
+        prev, total = previous_keys(prep)
+        col = np.full(len(prep.ps), -1, dtype=np.int64)
+        col[free] = cols
+        on = col[prev][col[prev] >= 0]
+        blocks.append(sp.csr_matrix((np.ones(len(on)), (np.zeros(len(on), dtype=np.int64), on)), shape=(1, n_vars)))
+        lo.append(np.array([float(total - prep.params.max_changes - int(setup.fixed[prev].sum()))]))
+        hi.append(np.array([np.inf]))
     return _Model(free, n_vars, sp.vstack(blocks, format="csr"), np.concatenate(lo), np.concatenate(hi),
                   steps.astype(np.int64), step_of, teams)
 

@@ -214,7 +214,7 @@ def solve(
             method += (", tightened by a Lagrangian relaxation that keeps the days budget and team rule "
                        f"(prices: network duals, refined by {guide.rounds} column-generation rounds"
                        + (", the master LP solved by PDLP)" if guide.pricer.first_order else ")"))
-    if p.exact_finish and p.max_changes is None and not (should_stop is not None and should_stop()):  # prove the rest
+    if p.exact_finish and not (should_stop is not None and should_stop()):  # prove the rest
         report("exact", None, None, None)
         usable = None
         if (guide is not None and guide.levels[0] == 0  # the bound of the first levels leaves out many pairs

@@ -1,6 +1,9 @@
-"""max_changes at its limit: the fewest changes possible is found, one fewer is reported infeasible (no crash)."""
+"""max_changes at its limit: the fewest changes possible is found, one fewer is reported infeasible (no crash);
+the exact finish proves a max_changes run with the rule in its MILPs."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from solver import solve
 from solver.model import MatchParams
@@ -24,3 +27,22 @@ def test_one_change_fewer_than_possible_is_infeasible_with_the_reason() -> None:
     assert validate(i, sol) == []
     one_more = generate(200, 150, seed=2, params=MatchParams(time_limit_s=60, max_changes=31, workers=2))
     assert solve(one_more).status != "infeasible"
+
+
+def test_a_max_changes_run_is_proven_optimal_with_the_rule_in_its_milps() -> None:
+    # At the fewest possible changes (31) the rule binds: the exact finish proves every level with it (the quick
+    # answer is no better on any level), and the answer drops no more than 31 of last season's pairs.
+    i = generate(250, 200, seed=6, params=MatchParams(time_limit_s=60, max_changes=31, workers=2))
+    sol = solve(i)
+    assert validate(i, sol) == [] and sol.status == "optimal", sol.method
+    assert all(lv.proven and lv.gap == 0 for lv in sol.levels) and "exact MILPs" in sol.method
+    quick = solve(replace(i, params=replace(i.params, exact_finish=False)))
+    assert validate(i, quick) == [] and "exact MILPs" not in quick.method
+    for q, e in zip(quick.levels, sol.levels):  # lexicographically: the first level that differs favours the proof
+        if q.value != e.value:
+            assert (e.value > q.value) == (e.sense == "max"), (q, e)
+            break
+    free = solve(replace(i, params=replace(i.params, max_changes=None)))  # without the rule more pairs change
+    prev = {(q.specialist_id, q.village_id) for q in i.params.previous}
+    kept = {(a.specialist_id, a.village_id) for a in sol.assignments} & prev
+    assert len(prev - kept) <= 31 < len(prev - {(a.specialist_id, a.village_id) for a in free.assignments})

@@ -96,11 +96,10 @@ def instances(draw: st.DrawFn, side_rules: bool) -> MatchInstance:
     return MatchInstance(tuple(specs), tuple(vils), params)
 
 
-def exact_coverage_and_match(i: MatchInstance) -> tuple[float, float]:
+def exact_coverage_and_match(i: MatchInstance) -> tuple[float, float] | None:
     """Lexicographic (coverage, match) optimum by two MILPs over independently computed eligible pairs.
 
-    Includes the total days budget and the team rule, not max_changes (callers only use
-    instances without it).
+    Includes the total days budget, the team rule and max_changes; None when max_changes cannot be kept.
     """
     p = i.params
     cand = []
@@ -122,7 +121,8 @@ def exact_coverage_and_match(i: MatchInstance) -> tuple[float, float]:
                 )
                 cand.append((s, v, score, days))
     if not cand:
-        return 0.0, 0.0
+        dropped = len({(q.specialist_id, q.village_id) for q in p.previous})
+        return None if p.max_changes is not None and dropped > p.max_changes else (0.0, 0.0)
     a_s = np.array(
         [[1.0 if c[0].id == s.id else 0.0 for c in cand] for s in i.specialists]
     )
@@ -166,9 +166,16 @@ def exact_coverage_and_match(i: MatchInstance) -> tuple[float, float]:
             [LinearConstraint(a_d, 0, [np.inf if s.days_available is None else s.days_available
                                        for s in i.specialists])] if p.use_days_budget else []) + team_cons
     extra = np.zeros(len(teams))
+    if p.max_changes is not None:  # at most max_changes of last season's pairs dropped
+        prev = {(q.specialist_id, q.village_id) for q in p.previous}
+        kept = [1.0 if (c[0].id, c[1].id) in prev else 0.0 for c in cand] + [0.0] * len(teams)
+        cons = cons + [LinearConstraint(np.array([kept]), len(prev) - p.max_changes, np.inf)]
     w = np.concatenate([np.array([p.priority_weight if c[1].priority else 1 for c in cand], dtype=float), extra])
     ints, box = np.ones(len(w)), Bounds(0, 1)
-    cov = -milp(-w, constraints=cons, integrality=ints, bounds=box).fun
+    first = milp(-w, constraints=cons, integrality=ints, bounds=box)
+    if first.fun is None:
+        return None
+    cov = -first.fun
     sc = np.concatenate([np.array([c[2] for c in cand]), extra])
     best = milp(
         -sc,
@@ -184,7 +191,9 @@ def exact_coverage_and_match(i: MatchInstance) -> tuple[float, float]:
 def test_levels_match_exact_milp_and_bounds_are_honest(i: MatchInstance) -> None:
     sol = solve(i)
     assert validate(i, sol) == []
-    cov, match = exact_coverage_and_match(i)
+    exact = exact_coverage_and_match(i)
+    assert exact is not None
+    cov, match = exact
     c, m = sol.levels[0], sol.levels[1]
     assert c.value <= cov <= c.bound  # value feasible, bound valid
     if c.value == cov == c.bound:
@@ -204,8 +213,10 @@ def test_side_rules_always_valid(i: MatchInstance) -> None:
         assert sum(r.slots for r in sol.recruitment) == sum(
             u.missing for u in sol.uncovered
         )
-    if i.params.max_changes is None and sol.status != "infeasible":  # bounds stay honest under the side rules
-        cov, match = exact_coverage_and_match(i)
+    if sol.status != "infeasible":  # bounds stay honest under the side rules
+        exact = exact_coverage_and_match(i)
+        assert exact is not None  # the answer keeps every rule, so they can be kept
+        cov, match = exact
         c, m = sol.levels[0], sol.levels[1]
         assert c.value <= cov <= c.bound
         if c.value == cov == c.bound:
