@@ -5,7 +5,7 @@ team rule break it (or a lower level is unproven), an instance with few enough f
 reduced-cost fixing, solver.fixing, has left out the pairs no answer as good as this one can use) is solved
 exactly. Variables: one binary per free pair, one per team (team used: its members idle), and, for the balance
 level, the load steps of each specialist (load^2 is convex: step k costs 2k - 1, and the LP fills the steps in
-order). Each level minimises its integer cost with every higher level held at its optimum; consecutive levels
+order); max_changes is one row (enough of last season's pairs kept). Each level minimises its integer cost with every higher level held at its optimum; consecutive levels
 that one small integer objective orders exactly are one MILP. HiGHS starts from the answer; when a MILP finds a
 better one, each lower level first gets a crossover (the MILP over the pairs of both answers), so an answer cut
 short by the time limit is not left with lower levels that no objective looked at.
