@@ -5,10 +5,12 @@ team rule break it (or a lower level is unproven), an instance with few enough f
 reduced-cost fixing, solver.fixing, has left out the pairs no answer as good as this one can use) is solved
 exactly. Variables: one binary per free pair, one per team (team used: its members idle), and, for the balance
 level, the load steps of each specialist (load^2 is convex: step k costs 2k - 1, and the LP fills the steps in
-order); max_changes is one row (enough of last season's pairs kept). Each level minimises its integer cost with every higher level held at its optimum; consecutive levels
-that one small integer objective orders exactly are one MILP. HiGHS starts from the answer; when a MILP finds a
-better one, each lower level first gets a crossover (the MILP over the pairs of both answers), so an answer cut
-short by the time limit is not left with lower levels that no objective looked at.
+order); max_changes is one row (enough of last season's pairs kept). Each level minimises its integer cost with
+every higher level held at its optimum; consecutive levels that one small integer objective orders exactly are one
+MILP. HiGHS starts from the answer; when a MILP finds a better one, each lower level first gets a re-seat (the
+answer's days-bound specialists and teams kept, everyone else re-solved exactly as a network) and a crossover (the
+MILP over the pairs of both answers), so an answer cut short by the time limit is not left with lower levels that
+no objective looked at.
 """
 
 from __future__ import annotations
@@ -46,12 +48,15 @@ class _Model:
 
 def finish_exactly(setup: Setup, spec: list[list[str]], assigned: np.ndarray, held: int, deadline: float,
                    should_stop: Callable[[], bool] | None = None, usable: np.ndarray | None = None,
-                   on_proven: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, int]:
+                   on_proven: Callable[[int, int], None] | None = None,
+                   reseat: Callable[[np.ndarray], np.ndarray | None] | None = None) -> tuple[np.ndarray, int]:
     """Prove the levels after the first `held` (already proven, and held at the answer's values) by MILP, while
     time lasts; returns the answer (changed only where a MILP found a lexicographically better one) and how many
     leading levels are now proven. `usable`: per prepared pair, whether an answer at least as good as `assigned`
     may use it (solver.fixing); the others are left out of the MILPs. `on_proven(level, value)` hears each level
-    proven, with its optimal value over the free pairs (locked pairs not counted)."""
+    proven, with its optimal value over the free pairs (locked pairs not counted). `reseat(answer)`: the best answer
+    that keeps the answer's days-bound specialists and teams to their pairs (solver.side.reseated), tried on the
+    lower levels whenever a MILP has changed the answer."""
     model = _model(setup, balance=any("balance" in names for names in spec), usable=usable)
     if model is None or held >= len(spec) or model.n_vars == 0:
         return assigned, held
@@ -69,8 +74,10 @@ def finish_exactly(setup: Setup, spec: list[list[str]], assigned: np.ndarray, he
         cost = _merged([costs[j] for j in group])
         if deadline - time.perf_counter() < MIN_LEVEL_S or (should_stop is not None and should_stop()):
             break
-        if x is not x0:  # a better answer above, found with no regard for these levels: first the best of both
+        if x is not x0:  # a better answer above, found with no regard for these levels: first re-seat the rest
+            x = _reseated(setup, model, cost, rows, lo, hi, x, reseat)
             x = _crossover(model, cost, rows, lo, hi, x0, x, deadline, should_stop, seed=seed)
+            x = _reseated(setup, model, cost, rows, lo, hi, x, reseat)  # and again around the crossover's answer
         found = solve_milp(cost.astype(float), sp.vstack(rows, format="csr"), np.concatenate(lo), np.concatenate(hi),
                            _integrality(model), deadline, should_stop, start=x, seed=seed)
         if found is None:  # a stop came first, or nothing was found in time: keep what is proven
@@ -89,6 +96,23 @@ def finish_exactly(setup: Setup, spec: list[list[str]], assigned: np.ndarray, he
     if x is x0:
         return assigned, proven
     return np.sort(np.concatenate([setup.lock_pairs, model.free[x[: len(model.free)].astype(bool)]])), proven
+
+
+def _reseated(setup: Setup, model: _Model, cost: np.ndarray, rows: list[sp.csr_matrix], lo: list[np.ndarray],
+              hi: list[np.ndarray], x: np.ndarray, reseat: Callable[[np.ndarray], np.ndarray | None] | None
+              ) -> np.ndarray:
+    # The answer with everyone but its days-bound specialists and teams re-solved as a network, exactly on every
+    # level: taken when it keeps every row (the rules, the levels held) and is better on this level's cost.
+    if reseat is None:
+        return x
+    again = reseat(np.sort(np.concatenate([setup.lock_pairs, model.free[x[: len(model.free)] > 0.5]])))
+    xr = None if again is None else _incidence(setup, model, again)
+    if xr is None:
+        return x
+    ax = sp.vstack(rows, format="csr") @ xr
+    if (ax < np.concatenate(lo) - 1e-6).any() or (ax > np.concatenate(hi) + 1e-6).any() or not cost @ xr < cost @ x:
+        return x
+    return xr
 
 
 def _crossover(model: _Model, cost: np.ndarray, rows: list[sp.csr_matrix], lo: list[np.ndarray], hi: list[np.ndarray],
@@ -244,7 +268,9 @@ def _criterion(setup: Setup, model: _Model, name: str) -> np.ndarray:
 
 def prove_rest(setup: Setup, spec: list[list[str]], assigned: np.ndarray, bounds: list[int], proven: list[bool],
                deadline: float, should_stop: Callable[[], bool] | None = None, usable: np.ndarray | None = None,
-               on_proven: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, list[int], list[bool], str]:
+               on_proven: Callable[[int, int], None] | None = None,
+               reseat: Callable[[np.ndarray], np.ndarray | None] | None = None
+               ) -> tuple[np.ndarray, list[int], list[bool], str]:
     """Try to prove the levels the answer has not proven, on a small instance (or one that reduced-cost fixing
     made small: `usable`, see finish_exactly): (answer, bounds, proven, note)."""
     values = pair_level_values(setup.prep, assigned, spec)
@@ -254,7 +280,7 @@ def prove_rest(setup: Setup, spec: list[list[str]], assigned: np.ndarray, bounds
     if held == len(spec) or time.perf_counter() + MIN_LEVEL_S > deadline:
         return assigned, bounds, proven, ""
     try:
-        answer, done = finish_exactly(setup, spec, assigned, held, deadline, should_stop, usable, on_proven)
+        answer, done = finish_exactly(setup, spec, assigned, held, deadline, should_stop, usable, on_proven, reseat)
     except Exception as exc:  # the proof is a bonus: the answer stands without it (a HiGHS numerical failure)
         return assigned, bounds, proven, f"; exact finish not used ({type(exc).__name__}: {exc})"
     if done == held:

@@ -349,3 +349,22 @@ def _resolve(setup: Setup, members: dict[str, tuple[str, ...]], spec: list[list[
     lex = solve_lexicographic(net, level_costs(net, prep, spec), names)
     assigned = np.sort(np.concatenate([current.lock_pairs, net.pair_index[lex.flow[net.pair_arcs] > 0]]))
     return current, assigned, find_violations(setup, assigned)
+
+
+def reseated(setup: Setup, members: dict[str, tuple[str, ...]], spec: list[list[str]], names: list[str],
+             assigned: np.ndarray) -> np.ndarray | None:
+    """The best answer, level by level, that keeps every days-bound specialist and every team (and its members)
+    to its pairs in `assigned`: everyone else is then a pure network, solved exactly. None if it breaks a rule."""
+    prep = setup.prep
+    r = restrictions.empty(setup)
+    held = np.zeros(len(prep.spec_ids), dtype=bool)
+    held[restrictions.critical(setup, r)] = True
+    for t, ms in setup.teams.items():
+        held[[t, *ms]] = True
+    mine = held[prep.ps] & ~setup.fixed
+    chosen = np.zeros(len(prep.ps), dtype=bool)
+    chosen[assigned] = True
+    r.forced[:] = mine & chosen
+    r.banned[:] = mine & ~chosen
+    _, answer, viol = _resolve(setup, members, spec, names, r)
+    return None if viol.any() else answer

@@ -33,6 +33,7 @@ from solver.side import (
     PLAN_ROUNDS_FIRST,
     Guide,
     make_guide,
+    reseated,
     restricted_rounds,
     safe_answer_first,
     settled,
@@ -230,7 +231,8 @@ def solve(
             report("exact", names[j], _natural(names[j], v + held[names[j]]), _natural(names[j], v + held[names[j]]))
 
         assigned, bounds, proven, note = exact.prove_rest(setup, spec, assigned, bounds, proven, deadline - FINISH_S,
-                                                          should_stop, usable, on_proven)
+                                                          should_stop, usable, on_proven,
+                                                          lambda a: reseated(setup, members, spec, names, a))
         method += note
     values = pair_level_values(prep, assigned, spec)
     levels = level_results(spec, values, bounds, proven)
