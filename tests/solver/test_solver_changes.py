@@ -12,8 +12,9 @@ from solver.validate import validate
 
 
 def test_max_changes_at_the_fewest_possible_changes_is_feasible() -> None:
-    # An exact CP-SAT count (kept pairs under capacity, days, villages and teams) gives at least 31 changes here.
-    i = generate(250, 200, seed=6, params=MatchParams(time_limit_s=60, max_changes=31, workers=2))
+    # An exact CP-SAT count (kept pairs under capacity, days, villages and teams) gives at least 31 changes here;
+    # the quick answer finds an assignment with 31 (the exact finish's proof is the next test's).
+    i = generate(250, 200, seed=6, params=MatchParams(time_limit_s=60, max_changes=31, workers=2, exact_finish=False))
     sol = solve(i)
     assert sol.status in ("optimal", "feasible"), sol.messages
     assert validate(i, sol) == []
@@ -42,7 +43,7 @@ def test_a_max_changes_run_is_proven_optimal_with_the_rule_in_its_milps() -> Non
         if q.value != e.value:
             assert (e.value > q.value) == (e.sense == "max"), (q, e)
             break
-    free = solve(replace(i, params=replace(i.params, max_changes=None)))  # without the rule more pairs change
+    free = solve(replace(i, params=replace(i.params, max_changes=None, exact_finish=False)))  # more pairs change
     prev = {(q.specialist_id, q.village_id) for q in i.params.previous}
     kept = {(a.specialist_id, a.village_id) for a in sol.assignments} & prev
     assert len(prev - kept) <= 31 < len(prev - {(a.specialist_id, a.village_id) for a in free.assignments})

@@ -213,7 +213,7 @@ def test_bound_is_refined_before_the_safe_restriction_that_its_plan_guides():
     # master LP's plan picks its days thresholds and team sides (and again after it, with the time left).
     seen: list[Progress] = []
     base = generate(300, 220, seed=3)
-    i = MatchInstance(base.specialists, base.villages, replace(base.params, max_changes=10_000))
+    i = MatchInstance(base.specialists, base.villages, replace(base.params, max_changes=10_000, exact_finish=False))
     sol = solve(i, progress=seen.append)
     phases = [p.phase for p in seen]
     bounds = [p.bound for p in seen if p.phase == "bound" and p.level == "match"]
@@ -249,7 +249,7 @@ def test_a_big_instance_solves_its_master_lp_by_pdlp(monkeypatch):
     from solver import dual
 
     base = generate(300, 220, seed=3)
-    i = MatchInstance(base.specialists, base.villages, replace(base.params, max_changes=10_000))
+    i = MatchInstance(base.specialists, base.villages, replace(base.params, max_changes=10_000, exact_finish=False))
     simplex = solve(i)
     monkeypatch.setattr(dual, "SIMPLEX_UP_TO", 100)
     first_order = solve(i)
