@@ -76,8 +76,9 @@ def finish_exactly(setup: Setup, spec: list[list[str]], assigned: np.ndarray, he
             break
         if x is not x0:  # a better answer above, found with no regard for these levels: first re-seat the rest
             x = _reseated(setup, model, cost, rows, lo, hi, x, reseat)
-            x = _crossover(model, cost, rows, lo, hi, x0, x, deadline, should_stop, seed=seed)
-            x = _reseated(setup, model, cost, rows, lo, hi, x, reseat)  # and again around the crossover's answer
+            crossed = _crossover(model, cost, rows, lo, hi, x0, x, deadline, should_stop, seed=seed)
+            if crossed is not x:  # a better answer: re-seat around it too (the same one would give the same)
+                x = _reseated(setup, model, cost, rows, lo, hi, crossed, reseat)
         found = solve_milp(cost.astype(float), sp.vstack(rows, format="csr"), np.concatenate(lo), np.concatenate(hi),
                            _integrality(model), deadline, should_stop, start=x, seed=seed)
         if found is None:  # a stop came first, or nothing was found in time: keep what is proven
@@ -95,7 +96,12 @@ def finish_exactly(setup: Setup, spec: list[list[str]], assigned: np.ndarray, he
             hi.append(np.array([float(costs[j] @ x)]))
     if x is x0:
         return assigned, proven
-    return np.sort(np.concatenate([setup.lock_pairs, model.free[x[: len(model.free)].astype(bool)]])), proven
+    return _pairs(setup, model, x), proven
+
+
+def _pairs(setup: Setup, model: _Model, x: np.ndarray) -> np.ndarray:
+    # The answer at a point of the model: the locked pairs and the free pairs it uses (sorted pair indices).
+    return np.sort(np.concatenate([setup.lock_pairs, model.free[x[: len(model.free)] > 0.5]]))
 
 
 def _reseated(setup: Setup, model: _Model, cost: np.ndarray, rows: list[sp.csr_matrix], lo: list[np.ndarray],
@@ -105,7 +111,7 @@ def _reseated(setup: Setup, model: _Model, cost: np.ndarray, rows: list[sp.csr_m
     # level: taken when it keeps every row (the rules, the levels held) and is better on this level's cost.
     if reseat is None:
         return x
-    again = reseat(np.sort(np.concatenate([setup.lock_pairs, model.free[x[: len(model.free)] > 0.5]])))
+    again = reseat(_pairs(setup, model, x))
     xr = None if again is None else _incidence(setup, model, again)
     if xr is None:
         return x
