@@ -32,6 +32,9 @@ EXACT_UP_TO = 80_000  # free pairs left after reduced-cost fixing; the benchmark
 MIN_LEVEL_S = 0.5  # time a level's MILP needs at least to be worth starting
 CROSSOVER_SHARE = 0.25  # of the time left: the most a crossover of two answers may take
 MERGE_UP_TO = 1 << 16  # largest coefficient of one objective that joins several levels (HiGHS keeps such exactly)
+TIE_BREAK_UP_TO = 1 << 31  # the same for balance joining the level above it as its tie-breaker: balance's own MILP
+# spends most of its time proving an answer it starts from (the 六安 demo city: travel 18.6 s, then balance 34.1 s;
+# joined, 4.4-5.4 s), and with integral load steps HiGHS sees an integral objective and prunes by whole units
 
 
 @dataclass
@@ -70,7 +73,7 @@ def finish_exactly(setup: Setup, spec: list[list[str]], assigned: np.ndarray, he
     if held and spec[0] == ["coverage"] and (model.a[: len(setup.req_res)] @ x0 == setup.req_res).all():
         lo[0][: len(setup.req_res)] = setup.req_res  # full coverage held: every village's demand met, row by row
     x, proven, seed = x0, held, setup.prep.params.seed
-    for group in _groups(costs, held):
+    for group in _groups(costs, held, tie_breakers={j for j, names in enumerate(spec) if names == ["balance"]}):
         cost = _merged([costs[j] for j in group])
         if deadline - time.perf_counter() < MIN_LEVEL_S or (should_stop is not None and should_stop()):
             break
@@ -80,7 +83,7 @@ def finish_exactly(setup: Setup, spec: list[list[str]], assigned: np.ndarray, he
             if crossed is not x:  # a better answer: re-seat around it too (the same one would give the same)
                 x = _reseated(setup, model, cost, rows, lo, hi, crossed, reseat)
         found = solve_milp(cost.astype(float), sp.vstack(rows, format="csr"), np.concatenate(lo), np.concatenate(hi),
-                           _integrality(model), deadline, should_stop, start=x, seed=seed)
+                           _integrality(model, cost), deadline, should_stop, start=x, seed=seed)
         if found is None:  # a stop came first, or nothing was found in time: keep what is proven
             break
         if cost @ found.x < cost @ x:  # strictly better on these levels: lexicographically better than the answer
@@ -132,7 +135,7 @@ def _crossover(model: _Model, cost: np.ndarray, rows: list[sp.csr_matrix], lo: l
     cols = np.flatnonzero(keep)
     left = deadline - time.perf_counter()
     found = solve_milp(cost[cols].astype(float), sp.vstack(rows, format="csc")[:, cols].tocsr(), np.concatenate(lo),
-                       np.concatenate(hi), _integrality(model)[cols], time.perf_counter() + CROSSOVER_SHARE * left,
+                       np.concatenate(hi), _integrality(model, cost)[cols], time.perf_counter() + CROSSOVER_SHARE * left,
                        should_stop, start=x[cols], seed=seed)
     if found is None or not cost[cols] @ found.x < cost @ x:
         return x
@@ -141,12 +144,15 @@ def _crossover(model: _Model, cost: np.ndarray, rows: list[sp.csr_matrix], lo: l
     return out
 
 
-def _groups(costs: list[np.ndarray], start: int) -> list[list[int]]:
+def _groups(costs: list[np.ndarray], start: int, tie_breakers: set[int] | frozenset[int] = frozenset()
+            ) -> list[list[int]]:
     # The levels from `start` on, consecutive ones joined where one integer objective holds them exactly with small
-    # coefficients (city: match and continuity, one MILP of 25 s instead of two of 12 s and 73 s).
+    # coefficients (city: match and continuity, one MILP of 25 s instead of two of 12 s and 73 s); a tie-breaker
+    # level (balance) joins the level above it up to TIE_BREAK_UP_TO.
     out: list[list[int]] = []
     for j in range(start, len(costs)):
-        if out and np.abs(_merged([costs[i] for i in out[-1]] + [costs[j]])).max(initial=0) <= MERGE_UP_TO:
+        limit = TIE_BREAK_UP_TO if j in tie_breakers else MERGE_UP_TO
+        if out and np.abs(_merged([costs[i] for i in out[-1]] + [costs[j]])).max(initial=0) <= limit:
             out[-1].append(j)
         else:
             out.append([j])
@@ -247,10 +253,13 @@ def _model(setup: Setup, *, balance: bool, usable: np.ndarray | None = None) -> 
                   steps.astype(np.int64), step_of, teams)
 
 
-def _integrality(model: _Model) -> np.ndarray:
-    # Pairs and teams are binary; balance steps are continuous (the convex costs fill them in order).
+def _integrality(model: _Model, cost: np.ndarray) -> np.ndarray:
+    # Pairs and teams are binary; balance steps are continuous (the convex costs fill them in order), except where
+    # the objective prices them: integral there too, so HiGHS sees an integral objective and prunes by whole units.
     out = np.ones(model.n_vars)
-    out[model.n_vars - len(model.steps):] = 0
+    steps = slice(model.n_vars - len(model.steps), model.n_vars)
+    if not cost[steps].any():
+        out[steps] = 0
     return out
 
 

@@ -140,12 +140,28 @@ def test_joined_levels_order_answers_lexicographically(levels: list[list[int]], 
             assert (int(merged @ xs[a]) < int(merged @ xs[b])) == (lex[a] < lex[b])
 
 
-def test_match_and_continuity_join_but_travel_and_balance_stay_apart() -> None:
+def test_match_and_continuity_join_and_balance_joins_travel_as_its_tie_breaker() -> None:
     small, wide = np.array([-50, -100, 0]), np.array([-1, 0, -1])
     assert exact._groups([small, wide], 0) == [[0, 1]]
     travel, steps = np.arange(6000) % 997 + 1, np.tile([1, 3, 5], 2000)  # km tenths; balance steps 2k - 1
-    assert exact._groups([travel, steps], 0) == [[0], [1]]
+    assert exact._groups([travel, steps], 0) == [[0], [1]]  # too wide for an ordinary join
+    assert exact._groups([travel, steps], 0, tie_breakers={1}) == [[0, 1]]
     assert exact._groups([small, wide, np.array([7, 1, 2])], 1) == [[1, 2]]
+    huge = np.array([1 << 30, (1 << 30) + 1, 3])
+    assert exact._groups([huge, steps[:3]], 0, tie_breakers={1}) == [[0], [1]]  # past TIE_BREAK_UP_TO
+
+
+@pytest.mark.parametrize("seed", [4, 6])
+def test_balance_as_travels_tie_breaker_reaches_the_optimum_of_two_milps_in_turn(seed: int,
+                                                                                 monkeypatch: pytest.MonkeyPatch):
+    # One MILP with travel and balance joined proves the same travel and balance as a travel MILP and then a
+    # balance MILP with travel held at its optimum.
+    i = generate(200, 70, seed=seed)
+    joined = solve(i)
+    monkeypatch.setattr(exact, "TIE_BREAK_UP_TO", 0)
+    apart = solve(i)
+    assert validate(i, joined) == [] and joined.status == apart.status == "optimal"
+    assert [lv.value for lv in joined.levels] == [lv.value for lv in apart.levels]
 
 
 def test_a_crossover_takes_the_best_of_two_answers_pairs():
