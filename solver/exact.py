@@ -81,13 +81,13 @@ def finish_exactly(setup: Setup, spec: list[list[str]], assigned: np.ndarray, he
             x = _reseated(setup, model, cost, rows, lo, hi, x, reseat)
             crossed = _crossover(model, cost, rows, lo, hi, x0, x, deadline, should_stop, seed=seed)
             if crossed is not x:  # a better answer: re-seat around it too (the same one would give the same)
-                x = _reseated(setup, model, cost, rows, lo, hi, crossed, reseat)
+                x = _reseated(setup, model, cost, rows, lo, hi, _point(setup, model, crossed), reseat)
         found = solve_milp(cost.astype(float), sp.vstack(rows, format="csr"), np.concatenate(lo), np.concatenate(hi),
                            _integrality(model, cost), deadline, should_stop, start=x, seed=seed)
         if found is None:  # a stop came first, or nothing was found in time: keep what is proven
             break
         if cost @ found.x < cost @ x:  # strictly better on these levels: lexicographically better than the answer
-            x = found.x
+            x = _point(setup, model, found.x)
         if not found.optimal:  # the time ran out: a better answer on these levels, not a proof
             break
         for j in group:
@@ -105,6 +105,13 @@ def finish_exactly(setup: Setup, spec: list[list[str]], assigned: np.ndarray, he
 def _pairs(setup: Setup, model: _Model, x: np.ndarray) -> np.ndarray:
     # The answer at a point of the model: the locked pairs and the free pairs it uses (sorted pair indices).
     return np.sort(np.concatenate([setup.lock_pairs, model.free[x[: len(model.free)] > 0.5]]))
+
+
+def _point(setup: Setup, model: _Model, x: np.ndarray) -> np.ndarray:
+    # A MILP's answer as the model point of its pairs: teams and load steps recomputed from them (where the objective
+    # does not price the steps, HiGHS may leave them fractional, and the next MILP starts from this point).
+    again = _incidence(setup, model, _pairs(setup, model, x))
+    return x if again is None else again
 
 
 def _reseated(setup: Setup, model: _Model, cost: np.ndarray, rows: list[sp.csr_matrix], lo: list[np.ndarray],

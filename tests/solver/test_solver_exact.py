@@ -228,3 +228,59 @@ def test_a_reseat_keeps_days_bound_specialists_and_teams_and_re_solves_the_rest_
     assert set(assigned[held[prep.ps[assigned]]].tolist()) == set(again[held[prep.ps[again]]].tolist())
     before, after = pair_level_values(prep, assigned, spec), pair_level_values(prep, again, spec)
     assert after <= before  # every level as an integer to minimise: lexicographically no worse
+
+
+def test_a_start_that_presolve_carries_over_wrongly_gives_no_false_proof():
+    # The joined travel+balance MILP of a county of the 六安 demo (金寨县), started from the quick answer. HiGHS 1.16's
+    # presolve carries that start into its reduced model as a better point than it is, takes it as the incumbent,
+    # prunes the optimum and used to hand the start back as "optimal" (travel 11428.2 km; the optimum is 11383.6).
+    # The answer must be the optimum HiGHS finds with presolve off, where the trap is not.
+    import highspy
+
+    with np.load(Path(__file__).parent / "data" / "highs_start_trap.npz") as d:
+        cost, lo, hi, ints, start = d["cost"], d["lo"], d["hi"], d["integ"], d["start"]
+        a = sp.csr_matrix((d["data"], d["indices"], d["indptr"]), shape=tuple(d["shape"]))
+    h = highspy.Highs()
+    for option, value in (("output_flag", False), ("presolve", "off"), ("mip_rel_gap", 0.0), ("mip_abs_gap", 0.0)):
+        h.setOptionValue(option, value)
+    h.passModel(_lp(cost, a, lo, hi, ints))
+    h.run()
+    optimum = cost @ np.rint(np.asarray(h.getSolution().col_value))
+    assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal and cost @ start > optimum
+    found = milp_process._solve(cost, a, lo, hi, ints, 60.0, start)
+    assert found is not None and found.optimal and cost @ found.x == optimum
+
+
+def test_a_proof_whose_bound_misses_its_answer_is_no_proof(monkeypatch: pytest.MonkeyPatch):
+    # Whatever HiGHS says, "optimal" needs its bound to reach the value of the answer it returns.
+    cost, a, lo, hi, ints = -np.ones(3), sp.csr_matrix(np.ones((1, 3))), np.array([-np.inf]), np.array([2.0]), np.ones(3)
+    real = milp_process._quiet_highs
+
+    def lying() -> object:
+        h = real()
+        info = h.getInfo
+
+        class Info:
+            def __getattr__(self, name: str) -> object:
+                return -3.0 if name == "mip_dual_bound" else getattr(info(), name)
+
+        h.getInfo = Info
+        return h
+
+    monkeypatch.setattr(milp_process, "_quiet_highs", lying)
+    found = milp_process._solve(cost, a, lo, hi, ints, 5.0, np.zeros(3))
+    assert found is not None and not found.optimal and cost @ found.x == -2
+
+
+def _lp(cost: np.ndarray, a: sp.csr_matrix, lo: np.ndarray, hi: np.ndarray, ints: np.ndarray) -> object:
+    import highspy
+
+    csc = sp.csc_matrix(a)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = len(cost), a.shape[0]
+    lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, np.zeros(len(cost)), np.ones(len(cost))
+    lp.row_lower_, lp.row_upper_ = lo, hi
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = csc.indptr, csc.indices, csc.data
+    lp.integrality_ = [highspy.HighsVarType.kInteger if v else highspy.HighsVarType.kContinuous for v in ints]
+    return lp
