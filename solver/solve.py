@@ -230,9 +230,15 @@ def solve(
         def on_proven(j: int, v: int) -> None:  # a level proven by its MILP: its value is its bound
             report("exact", names[j], _natural(names[j], v + held[names[j]]), _natural(names[j], v + held[names[j]]))
 
+        net_time = sum(lex.timings.values()) + timings["network_build_s"]
+
+        def reseat(a: np.ndarray) -> np.ndarray | None:  # one network solve, which cannot be stopped: only if it fits
+            if time.perf_counter() + net_time > deadline - FINISH_S:
+                return None
+            return reseated(setup, members, spec, names, a)
+
         assigned, bounds, proven, note = exact.prove_rest(setup, spec, assigned, bounds, proven, deadline - FINISH_S,
-                                                          should_stop, usable, on_proven,
-                                                          lambda a: reseated(setup, members, spec, names, a))
+                                                          should_stop, usable, on_proven, reseat)
         method += note
     values = pair_level_values(prep, assigned, spec)
     levels = level_results(spec, values, bounds, proven)
