@@ -116,7 +116,7 @@ def _solve(cost: np.ndarray, a: sp.csr_matrix, lo: np.ndarray, hi: np.ndarray, i
     found = _run(cost, a, lo, hi, integrality, limit, start, seed)
     if found is not None and found.mismatch and len(start):
         again = _run(cost, a, lo, hi, integrality, limit - (time.perf_counter() - began), np.zeros(0), seed)
-        if again is not None and (again.optimal or not found.optimal):
+        if again is not None and (again.optimal or cost @ again.x <= cost @ found.x):  # else the better answer
             return again
     return found
 
@@ -158,8 +158,8 @@ def _run(cost: np.ndarray, a: sp.csr_matrix, lo: np.ndarray, hi: np.ndarray, int
     x: np.ndarray = np.asarray(h.getSolution().col_value, dtype=float)
     whole = np.asarray(integrality) > 0
     x[whole] = np.rint(x[whole])
-    ax = a @ x
-    if (ax < np.asarray(lo) - 1e-5).any() or (ax > np.asarray(hi) + 1e-5).any():
+    ax, tol = a @ x, 1e-6 * (1.0 + abs(a) @ np.abs(x))  # HiGHS's feasibility tolerance, relative to the row's size
+    if (ax < np.asarray(lo) - tol).any() or (ax > np.asarray(hi) + tol).any():
         return None
     mismatch = optimal and not h.getInfo().mip_dual_bound >= float(np.asarray(cost, dtype=float) @ x) - 0.5
     return _Run(x, optimal and not mismatch, mismatch)
