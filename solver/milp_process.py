@@ -135,16 +135,7 @@ def _run(cost: np.ndarray, a: sp.csr_matrix, lo: np.ndarray, hi: np.ndarray, int
                           ("time_limit", max(0.0, limit)), ("random_seed", int(seed) % 2_147_483_647),
                           *((name, False) for name in SUB_MIPS_OFF)):
         h.setOptionValue(option, value)
-    csc = sp.csc_matrix(a)
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = len(cost), a.shape[0]
-    lp.col_cost_ = np.asarray(cost, dtype=float)
-    lp.col_lower_, lp.col_upper_ = np.zeros(len(cost)), np.ones(len(cost))
-    lp.row_lower_, lp.row_upper_ = np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = csc.indptr, csc.indices, csc.data
-    lp.integrality_ = [highspy.HighsVarType.kInteger if v else highspy.HighsVarType.kContinuous for v in integrality]
-    h.passModel(lp)
+    h.passModel(model(cost, a, lo, hi, integrality))
     if len(start):
         given = highspy.HighsSolution()
         given.col_value = list(map(float, start))
@@ -163,6 +154,21 @@ def _run(cost: np.ndarray, a: sp.csr_matrix, lo: np.ndarray, hi: np.ndarray, int
         return None
     mismatch = optimal and not h.getInfo().mip_dual_bound >= float(np.asarray(cost, dtype=float) @ x) - 0.5
     return _Run(x, optimal and not mismatch, mismatch)
+
+
+def model(cost: np.ndarray, a: sp.csr_matrix, lo: np.ndarray, hi: np.ndarray, integrality: np.ndarray
+          ) -> highspy.HighsLp:
+    """The MILP min cost @ x over lo <= a x <= hi, 0 <= x <= 1 (integral where `integrality`) as HiGHS takes it."""
+    csc = sp.csc_matrix(a)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = len(cost), a.shape[0]
+    lp.col_cost_ = np.asarray(cost, dtype=float)
+    lp.col_lower_, lp.col_upper_ = np.zeros(len(cost)), np.ones(len(cost))
+    lp.row_lower_, lp.row_upper_ = np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = csc.indptr, csc.indices, csc.data
+    lp.integrality_ = [highspy.HighsVarType.kInteger if v else highspy.HighsVarType.kContinuous for v in integrality]
+    return lp
 
 
 def _die_with_parent() -> None:

@@ -118,6 +118,7 @@ def solve(
         should_stop=should_stop,
     )
     timings |= {k + "_s": v for k, v in lex.timings.items()}
+    lex_time = sum(lex.timings.values()) + timings["network_build_s"]  # one network solve, with its building
     relaxed = np.sort(
         np.concatenate([setup.lock_pairs, net.pair_index[lex.flow[net.pair_arcs] > 0]])
     )
@@ -131,7 +132,6 @@ def solve(
     guide: Guide | None = None
     if viol.any():
         answer_first = False
-        lex_time = sum(lex.timings.values()) + timings["network_build_s"]
 
         def on_bound(j: int, b: int) -> None:
             report("bound", names[j], None, _natural(names[j], b + held[names[j]]))
@@ -230,10 +230,8 @@ def solve(
         def on_proven(j: int, v: int) -> None:  # a level proven by its MILP: its value is its bound
             report("exact", names[j], _natural(names[j], v + held[names[j]]), _natural(names[j], v + held[names[j]]))
 
-        net_time = sum(lex.timings.values()) + timings["network_build_s"]
-
         def reseat(a: np.ndarray) -> np.ndarray | None:  # one network solve, which cannot be stopped: only if it fits
-            if time.perf_counter() + net_time > deadline - FINISH_S:
+            if time.perf_counter() + lex_time > deadline - FINISH_S:
                 return None
             return reseated(setup, members, spec, names, a)
 

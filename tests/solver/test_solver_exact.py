@@ -243,7 +243,7 @@ def test_a_start_that_presolve_carries_over_wrongly_gives_no_false_proof():
     h = highspy.Highs()
     for option, value in (("output_flag", False), ("presolve", "off"), ("mip_rel_gap", 0.0), ("mip_abs_gap", 0.0)):
         h.setOptionValue(option, value)
-    h.passModel(_lp(cost, a, lo, hi, ints))
+    h.passModel(milp_process.model(cost, a, lo, hi, ints))
     h.run()
     optimum = cost @ np.rint(np.asarray(h.getSolution().col_value))
     assert h.getModelStatus() == highspy.HighsModelStatus.kOptimal and cost @ start > optimum
@@ -271,16 +271,3 @@ def test_a_proof_whose_bound_misses_its_answer_is_no_proof(monkeypatch: pytest.M
     found = milp_process._solve(cost, a, lo, hi, ints, 5.0, np.zeros(3))
     assert found is not None and not found.optimal and cost @ found.x == -2
 
-
-def _lp(cost: np.ndarray, a: sp.csr_matrix, lo: np.ndarray, hi: np.ndarray, ints: np.ndarray) -> object:
-    import highspy
-
-    csc = sp.csc_matrix(a)
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = len(cost), a.shape[0]
-    lp.col_cost_, lp.col_lower_, lp.col_upper_ = cost, np.zeros(len(cost)), np.ones(len(cost))
-    lp.row_lower_, lp.row_upper_ = lo, hi
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = csc.indptr, csc.indices, csc.data
-    lp.integrality_ = [highspy.HighsVarType.kInteger if v else highspy.HighsVarType.kContinuous for v in ints]
-    return lp

@@ -180,8 +180,9 @@ def exact_levels(i: MatchInstance) -> tuple[float, ...] | None:
     n_x = len(cand) + len(teams)
     cons = [LinearConstraint(np.hstack([c.A, np.zeros((c.A.shape[0], len(steps)))]), c.lb, c.ub) for c in cons]
     load = np.zeros((len(i.specialists), n_x + len(steps)))
+    row = {s.id: r for r, s in enumerate(i.specialists)}
     for k, c in enumerate(cand):
-        load[[r for r, s in enumerate(i.specialists) if s.id == c[0].id][0], k] = 1.0
+        load[row[c[0].id], k] = 1.0
     for j, (r, _) in enumerate(steps):
         load[r, n_x + j] = -1.0
     cons.append(LinearConstraint(load, 0, 0))
