@@ -19,6 +19,8 @@ from solver.build import Setup, valid_tiers
 from solver.model import grade_rank
 from solver.repair import Violations, capacity_and_days, previous_keys, team_rule
 
+MOST_KEPT_BUDGET = 5.0  # CP-SAT's deterministic seconds to find (and prove) the most previous pairs that fit together
+
 
 @dataclass
 class Restrictions:
@@ -30,6 +32,8 @@ class Restrictions:
         default_factory=set
     )  # specialists that broke a side rule in some round
     tiers: dict[int, tuple[float, ...]] = field(default_factory=dict)  # days thresholds (guided_chain)
+    kept_most: tuple[int, int | None] | None = None  # max_changes' last resort: last season's pairs it keeps, and
+    # the most any answer can keep where CP-SAT proved it (None: not proven)
 
 
 def empty(setup: Setup) -> Restrictions:
@@ -222,7 +226,9 @@ def force_previous(setup: Setup, r: Restrictions) -> None:
                    key=lambda i: (-grade.get((prep.spec_ids[prep.ps[i]], prep.vil_ids[prep.pv[i]]), -1), i))
     team_of = {int(m): t for t, ms in setup.teams.items() for m in ms}
     load, days, per_v = _held(setup, r)
-    best = _most_kept(setup, order, grade, load, days, per_v)
+    best, most = _most_kept(setup, order, grade, load, days, per_v)
+    kept = int(setup.fixed[prev].sum())  # locked previous pairs stay
+    locked = kept
     for i in best if best is not None else order:
         s, v = int(prep.ps[i]), int(prep.pv[i])
         team = team_of.get(s)
@@ -235,6 +241,8 @@ def force_previous(setup: Setup, r: Restrictions) -> None:
         load[s] += 1
         days[s] += prep.days[i]
         per_v[v] += 1
+        kept += 1
+    r.kept_most = (kept, None if most is None else locked + most)
     for t, ms in setup.teams.items():  # the team rule: whichever side now holds pairs keeps them alone
         side = ms if load[t] > 0 else [t] if load[ms].sum() > 0 else []
         for x in side:
@@ -246,8 +254,9 @@ def force_previous(setup: Setup, r: Restrictions) -> None:
 
 
 def _most_kept(setup: Setup, order: list[int], grade: dict[tuple[str, str], int], load: np.ndarray,
-               days: np.ndarray, per_v: np.ndarray) -> list[int] | None:
-    # The largest set of the candidate previous pairs that fits together; None if CP-SAT proves nothing in time.
+               days: np.ndarray, per_v: np.ndarray) -> tuple[list[int] | None, int | None]:
+    # The largest set of the candidate previous pairs that fits together (None if CP-SAT finds none in time), and
+    # the most that can fit as CP-SAT proved it (its bound on the count; None when it proved nothing).
     prep = setup.prep
     m = cp_model.CpModel()
     x = {i: m.new_bool_var(f"k{i}") for i in order}
@@ -261,14 +270,19 @@ def _most_kept(setup: Setup, order: list[int], grade: dict[tuple[str, str], int]
     for v, idx in by_v.items():
         m.add(sum(x[i] for i in idx) <= max(0, int(prep.v_req[v]) - int(per_v[v])))
     key = {i: grade.get((prep.spec_ids[prep.ps[i]], prep.vil_ids[prep.pv[i]]), -1) + 2 for i in order}
-    m.maximize(sum((10 * len(order) + key[i]) * x[i] for i in order))  # count first, then grades
+    unit = 10 * len(order)  # a kept pair outweighs every grade together (keys are at most 5 each)
+    m.maximize(sum((unit + key[i]) * x[i] for i in order))  # count first, then grades
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1  # deterministic
     solver.parameters.random_seed = prep.params.seed
-    solver.parameters.max_deterministic_time = 5.0
-    if solver.solve(m) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return None
-    return [i for i in order if solver.boolean_value(x[i])]
+    solver.parameters.max_deterministic_time = MOST_KEPT_BUDGET
+    status = solver.solve(m)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None, None
+    chosen = [i for i in order if solver.boolean_value(x[i])]
+    if status == cp_model.OPTIMAL:
+        return chosen, len(chosen)
+    return chosen, int(solver.best_objective_bound + 1e-6) // unit if unit else 0  # count * unit <= objective <= bound
 
 
 def guided_teams(setup: Setup, r: Restrictions, groups: list[tuple[int, list[int]]], team_side: dict[int, bool]) -> None:

@@ -29,6 +29,7 @@ from solver.repair import (
     find_violations,
     previous_keys,
 )
+from solver.restrict import Restrictions
 from solver.side import (
     PLAN_ROUNDS_FIRST,
     Guide,
@@ -130,6 +131,7 @@ def solve(
     assigned, status_note, messages, proven = relaxed, "", [], list(lex.proven)
     viol = find_violations(setup, relaxed)
     guide: Guide | None = None
+    rounds: Restrictions | None = None
     if viol.any():
         answer_first = False
 
@@ -189,10 +191,7 @@ def solve(
                 )
                 method += note
         if find_violations(setup, assigned).any():
-            messages.append(
-                f"no assignment keeping all but max_changes={p.max_changes} of last season's pairs was found: "
-                "keeping the most previous pairs that fit together still changes more"
-            )
+            messages.append(_changes_message(setup, rounds.kept_most if rounds is not None else None))
             return MatchSolution(
                 "infeasible",
                 solve_seconds=time.perf_counter() - start,
@@ -319,6 +318,22 @@ def _natural(name: str, value: int) -> float:
     if name in MAXIMISED:
         return -value / UNIT_SCALE[name]
     return value / UNIT_SCALE.get(name, 1)
+
+
+def _changes_message(setup: Setup, kept_most: tuple[int, int | None] | None) -> str:
+    # Why a max_changes run has no answer: proven (the most previous pairs that fit together are too few), or not.
+    limit = setup.prep.params.max_changes
+    _, total = previous_keys(setup.prep)
+    head = f"no assignment keeping all but max_changes={limit} of last season's {total} pairs was found"
+    if kept_most is None:
+        return head + " before the run was stopped"
+    kept, most = kept_most
+    if most is not None and limit is not None and total - most > limit:
+        return (f"at most {most} of last season's {total} pairs can be kept together (capacity, days budget, village "
+                f"demand and team rule; proven by CP-SAT), so at least {total - most} change: more than "
+                f"max_changes={limit}")
+    return (head + f": the best found keeps {kept} of them ({total - kept} change); CP-SAT did not prove within its "
+            f"budget that no more can be kept together" + (f" (at most {most})" if most is not None else ""))
 
 
 def _check_max_changes(setup: Setup) -> None:

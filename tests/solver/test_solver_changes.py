@@ -1,11 +1,14 @@
-"""max_changes at its limit: the fewest changes possible is found, one fewer is reported infeasible (no crash);
+"""max_changes at its limit: the fewest changes possible is found, one fewer is reported infeasible with the proof (or
+saying it has none; no crash);
 the exact finish proves a max_changes run with the rule in its MILPs."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from solver import solve
+import pytest
+
+from solver import restrict, solve
 from solver.model import MatchParams
 from solver.synthetic import generate
 from solver.validate import validate
@@ -24,10 +27,23 @@ def test_one_change_fewer_than_possible_is_infeasible_with_the_reason() -> None:
     # 31 changes at least; with 30 the CP-SAT polish used to run on a rule-breaking answer and abort the process.
     i = generate(200, 150, seed=2, params=MatchParams(time_limit_s=60, max_changes=30, workers=2))
     sol = solve(i)
-    assert sol.status == "infeasible" and "max_changes=30" in sol.messages[0]
+    assert sol.status == "infeasible" and sol.messages[0] == (
+        "at most 94 of last season's 125 pairs can be kept together (capacity, days budget, village demand and team "
+        "rule; proven by CP-SAT), so at least 31 change: more than max_changes=30")
     assert validate(i, sol) == []
     one_more = generate(200, 150, seed=2, params=MatchParams(time_limit_s=60, max_changes=31, workers=2))
     assert solve(one_more).status != "infeasible"
+
+
+def test_an_unproven_max_changes_failure_says_it_is_not_proven(monkeypatch: pytest.MonkeyPatch) -> None:
+    # With no budget CP-SAT proves nothing; the greedy fallback keeps 94 pairs, and the run says it found no answer
+    # without claiming that none exists.
+    monkeypatch.setattr(restrict, "MOST_KEPT_BUDGET", 0.0)
+    i = generate(200, 150, seed=2, params=MatchParams(time_limit_s=60, max_changes=30, workers=2))
+    sol = solve(i)
+    assert sol.status == "infeasible" and sol.messages[0] == (
+        "no assignment keeping all but max_changes=30 of last season's 125 pairs was found: the best found keeps 94 of "
+        "them (31 change); CP-SAT did not prove within its budget that no more can be kept together")
 
 
 def test_a_max_changes_run_is_proven_optimal_with_the_rule_in_its_milps() -> None:
