@@ -30,7 +30,7 @@ from solver.repair import previous_keys
 EXACT_UP_TO = 80_000  # free pairs left after reduced-cost fixing; the benchmark city keeps 67,583 of 312,989 (its
 # match and continuity are then proven in about 15 s, all five levels in about 156 s; unfixed, match alone took 863 s)
 MIN_LEVEL_S = 0.5  # time a level's MILP needs at least to be worth starting
-CROSSOVER_SHARE = 0.25  # of the time left: the most a crossover of two answers may take
+CROSSOVER_SHARE = 0.25  # of the time left: the most a crossover of two answers may take (see crossover_share)
 MERGE_UP_TO = 1 << 16  # largest coefficient of one objective that joins several levels (HiGHS keeps such exactly)
 TIE_BREAK_UP_TO = 1 << 31  # the same for balance joining the level above it as its tie-breaker: balance's own MILP
 # spends most of its time proving an answer it starts from (the 六安 demo city: travel 18.6 s, then balance 34.1 s;
@@ -73,17 +73,21 @@ def finish_exactly(setup: Setup, spec: list[list[str]], assigned: np.ndarray, he
     if held and spec[0] == ["coverage"] and (model.a[: len(setup.req_res)] @ x0 == setup.req_res).all():
         lo[0][: len(setup.req_res)] = setup.req_res  # full coverage held: every village's demand met, row by row
     x, proven, seed = x0, held, setup.prep.params.seed
+    last_s = 0.0  # how long the last full MILP took
     for group in _groups(costs, held, tie_breakers={j for j, names in enumerate(spec) if names == ["balance"]}):
         cost = _merged([costs[j] for j in group])
         if deadline - time.perf_counter() < MIN_LEVEL_S or (should_stop is not None and should_stop()):
             break
         if x is not x0:  # a better answer above, found with no regard for these levels: first re-seat the rest
             x = _reseated(setup, model, cost, rows, lo, hi, x, reseat)
-            crossed = _crossover(model, cost, rows, lo, hi, x0, x, deadline, should_stop, seed=seed)
+            crossed = _crossover(model, cost, rows, lo, hi, x0, x, deadline, should_stop, seed=seed,
+                                 share=crossover_share(deadline - time.perf_counter(), last_s))
             if crossed is not x:  # a better answer: re-seat around it too (the same one would give the same)
                 x = _reseated(setup, model, cost, rows, lo, hi, _point(setup, model, crossed), reseat)
+        began = time.perf_counter()
         found = solve_milp(cost.astype(float), sp.vstack(rows, format="csr"), np.concatenate(lo), np.concatenate(hi),
                            _integrality(model, cost), deadline, should_stop, start=x, seed=seed)
+        last_s = time.perf_counter() - began
         if found is None:  # a stop came first, or nothing was found in time: keep what is proven
             break
         if cost @ found.x < cost @ x:  # strictly better on these levels: lexicographically better than the answer
@@ -131,9 +135,16 @@ def _reseated(setup: Setup, model: _Model, cost: np.ndarray, rows: list[sp.csr_m
     return xr
 
 
+def crossover_share(left: float, last_s: float) -> float:
+    """The share of the time left a crossover may take: all of it when less is left than the last full MILP took
+    (the next one, over the same model, would rarely finish: the 2,000-village city at a 30 s limit kept 79,666 km of
+    travel with a quarter, 70,782 km with all), else CROSSOVER_SHARE."""
+    return 1.0 if left < last_s else CROSSOVER_SHARE
+
+
 def _crossover(model: _Model, cost: np.ndarray, rows: list[sp.csr_matrix], lo: list[np.ndarray], hi: list[np.ndarray],
                first: np.ndarray, x: np.ndarray, deadline: float, should_stop: Callable[[], bool] | None, *,
-               seed: int = 0) -> np.ndarray:
+               seed: int = 0, share: float = CROSSOVER_SHARE) -> np.ndarray:
     # The level's MILP over only the pairs of the first answer and of `x` (teams and load steps free): small, so
     # solved in seconds, and at least as good as `x`; a heuristic for the levels a proof may not reach in time.
     n = len(model.free)
@@ -142,7 +153,7 @@ def _crossover(model: _Model, cost: np.ndarray, rows: list[sp.csr_matrix], lo: l
     cols = np.flatnonzero(keep)
     left = deadline - time.perf_counter()
     found = solve_milp(cost[cols].astype(float), sp.vstack(rows, format="csc")[:, cols].tocsr(), np.concatenate(lo),
-                       np.concatenate(hi), _integrality(model, cost)[cols], time.perf_counter() + CROSSOVER_SHARE * left,
+                       np.concatenate(hi), _integrality(model, cost)[cols], time.perf_counter() + share * left,
                        should_stop, start=x[cols], seed=seed)
     if found is None or not cost[cols] @ found.x < cost @ x:
         return x

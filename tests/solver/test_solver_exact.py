@@ -175,6 +175,14 @@ def test_a_crossover_takes_the_best_of_two_answers_pairs():
     assert out.tolist() == [0, 1, 1, 0]
 
 
+def test_a_crossover_takes_all_the_time_left_when_a_full_milp_would_not_fit_it():
+    # The last full MILP took 12 s: with 8 s left the next one would rarely finish, so the crossover may take them all;
+    # with 40 s left it takes a quarter and leaves the rest to the proof.
+    assert exact.crossover_share(8.0, 12.0) == 1.0
+    assert exact.crossover_share(40.0, 12.0) == exact.CROSSOVER_SHARE == 0.25
+    assert exact.crossover_share(8.0, 0.0) == 0.25  # no full MILP yet
+
+
 def test_a_milp_in_this_process_prints_nothing():
     # HiGHS's constructor prints a banner before any option can stop it; the service's log and the CLI's output
     # must not get it (a fresh process: the banner comes once per process).
