@@ -316,12 +316,29 @@ def prove_rest(setup: Setup, spec: list[list[str]], assigned: np.ndarray, bounds
         answer, done = finish_exactly(setup, spec, assigned, held, deadline, should_stop, usable, on_proven, reseat)
     except Exception as exc:  # the proof is a bonus: the answer stands without it (a HiGHS numerical failure)
         return assigned, bounds, proven, f"; exact finish not used ({type(exc).__name__}: {exc})"
-    if done == held:
-        return assigned, bounds, proven, ""
     changed = answer is not assigned
-    values = pair_level_values(setup.prep, answer, spec)
-    bounds = [values[i] if i < done or changed else bounds[i] for i in range(len(spec))]
-    proven = [i < done or (proven[i] and not changed) for i in range(len(spec))]
-    names = ", ".join("+".join(spec[i]) for i in range(held, done))
+    if done == held and not changed:
+        return assigned, bounds, proven, ""
+    bounds, proven = after_finish(pair_level_values(setup.prep, answer, spec), bounds, proven, held, done, changed)
     over = "the free pairs" if usable is None else "the free pairs reduced-cost fixing left"
-    return answer, bounds, proven, f"; {names} proven optimal by exact MILPs over {over} (HiGHS)"
+    note = ""
+    if done > held:
+        note = f"; {', '.join('+'.join(spec[i]) for i in range(held, done))} proven optimal by exact MILPs over {over} (HiGHS)"
+    if changed and done < len(spec):
+        note += (f"; {', '.join('+'.join(spec[i]) for i in range(done, len(spec)))} from the exact finish's last answer "
+                 "(a MILP cut by the time limit, or no time for one), unproven")
+    return answer, bounds, proven, note
+
+
+def after_finish(values: list[int], bounds: list[int], proven: list[bool], held: int, done: int, changed: bool
+                 ) -> tuple[list[int], list[bool]]:
+    """Bounds and proofs once the exact finish has proven levels held..done-1 (values: the answer's, now): those are
+    their own bounds; a changed answer voids the bounds below them, which held for the old answer's higher levels,
+    except the first open level's when no level above it moved (nothing proven: a MILP cut with a better answer)."""
+    out_b, out_p = list(bounds), list(proven)
+    for i in range(len(values)):
+        if i < done:
+            out_b[i], out_p[i] = values[i], True
+        elif changed and not (i == held == done):
+            out_b[i], out_p[i] = values[i], False
+    return out_b, out_p

@@ -183,6 +183,17 @@ def test_a_crossover_takes_all_the_time_left_when_a_full_milp_would_not_fit_it()
     assert exact.crossover_share(8.0, 0.0) == 0.25  # no full MILP yet
 
 
+def test_a_better_answer_from_a_cut_milp_keeps_the_bound_of_the_level_it_improved():
+    # Coverage proven (held = 1); match's MILP was cut with a better answer (done = 1): match's bound still holds (no
+    # level above it moved), the levels below it lose theirs (they held for the old answer's match).
+    values, bounds, proven = [-10, -95, 4, 700], [-10, -100, 2, 650], [True, True, True, True]
+    assert exact.after_finish(values, bounds, proven, 1, 1, True) == ([-10, -100, 4, 700], [True, True, False, False])
+    # Match and continuity proven with a changed answer: their values are their bounds, travel's bound is void.
+    assert exact.after_finish(values, bounds, proven, 1, 3, True) == ([-10, -95, 4, 700], [True, True, True, False])
+    # The answer unchanged: the bounds below the proven levels stand.
+    assert exact.after_finish(values, bounds, proven, 1, 2, False) == ([-10, -95, 2, 650], [True, True, True, True])
+
+
 def test_a_milp_in_this_process_prints_nothing():
     # HiGHS's constructor prints a banner before any option can stop it; the service's log and the CLI's output
     # must not get it (a fresh process: the banner comes once per process).
