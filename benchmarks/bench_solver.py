@@ -47,6 +47,13 @@ INSTANCES: dict[str, dict[str, Any]] = {
         "repeat": 1,
         "time_limit_s": 600.0,
     },
+    "city-30s": {  # the same city at half the default limit: the exact finish proves what it can and hands over
+        "n_villages": 2000,
+        "n_specialists": 1500,
+        "county_spacing_km": 45.0,
+        "repeat": 3,
+        "time_limit_s": 30.0,
+    },
     "city-network-rules": {
         "n_villages": 2000,
         "n_specialists": 1500,
@@ -196,7 +203,7 @@ def _short_method(method: str) -> str:
         rounds = method.split("restrictions (")[1].split(" rounds")[0]
         base += f" + side-rule restriction ({rounds} rounds)"
     if "proven optimal by exact MILPs" in method:
-        proved = method.split("; ")[-1].split(" proven optimal")[0]
+        proved = method.split(" proven optimal by exact MILPs")[0].split("; ")[-1] + " proven"
         fixed = " after reduced-cost fixing" if "reduced-cost fixing" in method else ""
         base += f" + exact MILPs{fixed} ({proved})"
     if "CP-SAT polish on" in method:

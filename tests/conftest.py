@@ -15,8 +15,18 @@ from sqlalchemy import Engine, delete, insert, select
 
 from models import Base
 
+
+def _redis_url() -> str:
+    # Each pytest-xdist process its own Redis database (gw0: the given one, gw1 the one below, ...): they share one
+    # queue name, and a Celery worker of one process would take the runs of another (whose database it cannot see).
+    base = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
+    n = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)
+    root, _, db = base.rpartition("/")
+    return f"{root}/{(int(db) - n) % 16}" if n and db.isdigit() else base
+
+
 # Settings every process of the test run shares (worker processes inherit the environment).
-os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
+os.environ["REDIS_URL"] = _redis_url()
 os.environ["JIEDUI_WEBHOOK_SECRET"] = "test-secret"
 os.environ["JIEDUI_WEBHOOK_BACKOFF_SECONDS"] = "0.2"
 os.environ["JIEDUI_LEASE_SECONDS"] = "3"
