@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -50,6 +51,8 @@ def start_worker(database_url: str) -> Iterator[Callable[..., subprocess.Popen[b
         while time.monotonic() < deadline:
             line = proc.stdout.readline().decode(errors="replace")
             if "ready." in line:
+                # keep reading, or a full pipe would block the worker's logging mid-run
+                threading.Thread(target=proc.stdout.read, daemon=True).start()
                 return proc
             if not line and proc.poll() is not None:
                 break
