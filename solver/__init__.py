@@ -25,7 +25,8 @@ uses the Lagrangian bound's slack to leave out every pair that no answer as good
 as this one can use, and where few enough are left, one exact MILP per level
 (solver.exact, HiGHS, started from the answer; balance joined to the level above
 it as its tie-breaker) proves the rest; a MILP counts as proven only when HiGHS's
-bound reaches its own answer's value (solver.milp_process). A level is
+bound reaches its own answer's value (solver.milp_process), and one the time
+limit cuts still gives the first level it was solving HiGHS's bound. A level is
 reported optimal only when its value equals a proven bound.
 solver.validate re-checks any answer independently; solver.synthetic generates
 realistic test instances.

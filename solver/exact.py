@@ -15,6 +15,7 @@ no objective looked at.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -52,20 +53,22 @@ class _Model:
 def finish_exactly(setup: Setup, spec: list[list[str]], assigned: np.ndarray, held: int, deadline: float,
                    should_stop: Callable[[], bool] | None = None, usable: np.ndarray | None = None,
                    on_proven: Callable[[int, int], None] | None = None,
-                   reseat: Callable[[np.ndarray], np.ndarray | None] | None = None) -> tuple[np.ndarray, int]:
+                   reseat: Callable[[np.ndarray], np.ndarray | None] | None = None
+                   ) -> tuple[np.ndarray, int, int | None]:
     """Prove the levels after the first `held` (already proven, and held at the answer's values) by MILP, while
     time lasts; returns the answer (changed only where a MILP found a lexicographically better one) and how many
     leading levels are now proven. `usable`: per prepared pair, whether an answer at least as good as `assigned`
     may use it (solver.fixing); the others are left out of the MILPs. `on_proven(level, value)` hears each level
     proven, with its optimal value over the free pairs (locked pairs not counted). `reseat(answer)`: the best answer
     that keeps the answer's days-bound specialists and teams to their pairs (solver.side.reseated), tried on the
-    lower levels whenever a MILP has changed the answer."""
+    lower levels whenever a MILP has changed the answer. Also returns a proven bound on the first level left open
+    (solver.levels' integer, locked pairs counted) when the time cut its MILP after HiGHS had proven one, else None."""
     model = _model(setup, balance=any("balance" in names for names in spec), usable=usable)
     if model is None or held >= len(spec) or model.n_vars == 0:
-        return assigned, held
+        return assigned, held, None
     x0 = _incidence(setup, model, assigned)
     if x0 is None:
-        return assigned, held
+        return assigned, held, None
     costs = [_level_cost(setup, model, names) for names in spec]
     rows = [model.a] + [sp.csr_matrix(c.astype(float)) for c in costs[:held]]
     lo = [model.lo.copy()] + [np.array([-np.inf])] * held
@@ -74,6 +77,7 @@ def finish_exactly(setup: Setup, spec: list[list[str]], assigned: np.ndarray, he
         lo[0][: len(setup.req_res)] = setup.req_res  # full coverage held: every village's demand met, row by row
     x, proven, seed = x0, held, setup.prep.params.seed
     last_s = 0.0  # how long the last full MILP took
+    open_bound: int | None = None  # on the first open level's cost over the free pairs
     for group in _groups(costs, held, tie_breakers={j for j, names in enumerate(spec) if names == ["balance"]}):
         cost = _merged([costs[j] for j in group])
         if deadline - time.perf_counter() < MIN_LEVEL_S or (should_stop is not None and should_stop()):
@@ -92,7 +96,9 @@ def finish_exactly(setup: Setup, spec: list[list[str]], assigned: np.ndarray, he
             break
         if cost @ found.x < cost @ x:  # strictly better on these levels: lexicographically better than the answer
             x = _point(setup, model, found.x)
-        if not found.optimal:  # the time ran out: a better answer on these levels, not a proof
+        if not found.optimal:  # the time ran out: a better answer on these levels, not a proof (but maybe a bound)
+            if np.isfinite(found.bound):
+                open_bound = first_bound([costs[j] for j in group], found.bound)
             break
         for j in group:
             proven += 1
@@ -101,9 +107,25 @@ def finish_exactly(setup: Setup, spec: list[list[str]], assigned: np.ndarray, he
             rows.append(sp.csr_matrix(costs[j].astype(float)))  # hold the level at its optimum for the next ones
             lo.append(np.array([-np.inf]))
             hi.append(np.array([float(costs[j] @ x)]))
-    if x is x0:
-        return assigned, proven
-    return _pairs(setup, model, x), proven
+    answer = assigned if x is x0 else _pairs(setup, model, x)
+    if open_bound is not None:  # the locked pairs' part, the same for every point of the model
+        open_bound += pair_level_values(setup.prep, answer, spec)[proven] - int(costs[proven] @ x)
+    return answer, proven, open_bound
+
+
+def first_bound(costs: list[np.ndarray], bound: float) -> int:
+    """A lower bound on costs[0] @ x, for every 0/1 point x, from one on _merged(costs) @ x (undoing the merge: the
+    lower levels' costs at their largest)."""
+    b = math.ceil(bound - 1e-9 * max(1.0, abs(bound)))  # HiGHS's bound, less its last bits
+    merged, steps = costs[0].astype(np.int64), []
+    for nxt in costs[1:]:
+        g = int(np.gcd.reduce(np.abs(merged))) if len(merged) else 0
+        reach = int(np.abs(nxt).sum())
+        steps.append((g, reach, int(np.maximum(nxt, 0).sum())))
+        merged = (merged // g if g else merged) * (reach + 1) + nxt
+    for g, reach, most in reversed(steps):  # merged = (previous // g) * (reach + 1) + nxt, nxt <= most
+        b = g * -((most - b) // (reach + 1)) if g else 0  # previous / g is an integer >= (b - most) / (reach + 1)
+    return b
 
 
 def _pairs(setup: Setup, model: _Model, x: np.ndarray) -> np.ndarray:
@@ -313,15 +335,19 @@ def prove_rest(setup: Setup, spec: list[list[str]], assigned: np.ndarray, bounds
     if held == len(spec) or time.perf_counter() + MIN_LEVEL_S > deadline:
         return assigned, bounds, proven, ""
     try:
-        answer, done = finish_exactly(setup, spec, assigned, held, deadline, should_stop, usable, on_proven, reseat)
+        answer, done, open_bound = finish_exactly(setup, spec, assigned, held, deadline, should_stop, usable, on_proven,
+                                                  reseat)
     except Exception as exc:  # the proof is a bonus: the answer stands without it (a HiGHS numerical failure)
         return assigned, bounds, proven, f"; exact finish not used ({type(exc).__name__}: {exc})"
     changed = answer is not assigned
-    if done == held and not changed:
+    if done == held and not changed and open_bound is None:
         return assigned, bounds, proven, ""
-    bounds, proven = after_finish(pair_level_values(setup.prep, answer, spec), bounds, proven, held, done, changed)
+    bounds, proven = after_finish(pair_level_values(setup.prep, answer, spec), bounds, proven, held, done, changed,
+                                  open_bound)
     over = "the free pairs" if usable is None else "the free pairs reduced-cost fixing left"
     note = ""
+    if open_bound is not None:
+        note += f"; {'+'.join(spec[done])} bounded by its exact MILP, cut by the time limit (HiGHS's proven bound)"
     if done > held:
         note = f"; {', '.join('+'.join(spec[i]) for i in range(held, done))} proven optimal by exact MILPs over {over} (HiGHS)"
     if changed and done < len(spec):
@@ -330,15 +356,19 @@ def prove_rest(setup: Setup, spec: list[list[str]], assigned: np.ndarray, bounds
     return answer, bounds, proven, note
 
 
-def after_finish(values: list[int], bounds: list[int], proven: list[bool], held: int, done: int, changed: bool
-                 ) -> tuple[list[int], list[bool]]:
+def after_finish(values: list[int], bounds: list[int], proven: list[bool], held: int, done: int, changed: bool,
+                 open_bound: int | None = None) -> tuple[list[int], list[bool]]:
     """Bounds and proofs once the exact finish has proven levels held..done-1 (values: the answer's, now): those are
     their own bounds; a changed answer voids the bounds below them, which held for the old answer's higher levels,
-    except the first open level's when no level above it moved (nothing proven: a MILP cut with a better answer)."""
+    except the first open level's when no level above it moved (nothing proven: a MILP cut with a better answer).
+    `open_bound`: a bound on level `done` from its cut MILP, which holds since every level above it is proven."""
     out_b, out_p = list(bounds), list(proven)
     for i in range(len(values)):
         if i < done:
             out_b[i], out_p[i] = values[i], True
         elif changed and not (i == held == done):
             out_b[i], out_p[i] = values[i], False
+    if open_bound is not None and done < len(values):
+        out_b[done] = max(out_b[done], open_bound) if out_p[done] else open_bound
+        out_p[done] = True
     return out_b, out_p

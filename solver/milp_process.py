@@ -39,6 +39,7 @@ PREFIX = "jiedui-milp-"  # temporary folders: jiedui-milp-<pid of the solving pr
 class Found:
     x: np.ndarray
     optimal: bool  # proven optimal; else the best answer HiGHS had when its time ran out
+    bound: float = -np.inf  # HiGHS's proven lower bound on the optimum (-inf: none yet)
 
 
 def solve_milp(cost: np.ndarray, a: sp.csr_matrix, lo: np.ndarray, hi: np.ndarray, integrality: np.ndarray,
@@ -83,7 +84,7 @@ def _in_child(cost: np.ndarray, a: sp.csr_matrix, lo: np.ndarray, hi: np.ndarray
         if child.returncode != 0 or not got.exists():
             return None
         with np.load(got) as out:
-            return Found(out["x"], bool(out["optimal"])) if bool(out["ok"]) else None
+            return Found(out["x"], bool(out["optimal"]), float(out["bound"])) if bool(out["ok"]) else None
 
 
 def _quiet_highs() -> highspy.Highs:
@@ -152,8 +153,11 @@ def _run(cost: np.ndarray, a: sp.csr_matrix, lo: np.ndarray, hi: np.ndarray, int
     ax, tol = a @ x, 1e-6 * (1.0 + abs(a) @ np.abs(x))  # HiGHS's feasibility tolerance, relative to the row's size
     if (ax < np.asarray(lo) - tol).any() or (ax > np.asarray(hi) + tol).any():
         return None
-    mismatch = optimal and not h.getInfo().mip_dual_bound >= float(np.asarray(cost, dtype=float) @ x) - 0.5
-    return _Run(x, optimal and not mismatch, mismatch)
+    bound, value = float(h.getInfo().mip_dual_bound), float(np.asarray(cost, dtype=float) @ x)
+    mismatch = optimal and not bound >= value - 0.5
+    trusted = np.isfinite(bound) and bound <= value + 0.5 and not mismatch  # a run whose proof did not hold, or a
+    # bound above HiGHS's own answer, proves no bound
+    return _Run(x, optimal and not mismatch, bound if trusted else -np.inf, mismatch)
 
 
 def model(cost: np.ndarray, a: sp.csr_matrix, lo: np.ndarray, hi: np.ndarray, integrality: np.ndarray
@@ -197,7 +201,7 @@ def main(given: str, got: str) -> None:
         a = sp.csr_matrix((m["data"], m["indices"], m["indptr"]), shape=tuple(m["shape"]))
         found = _solve(m["cost"], a, m["lo"], m["hi"], m["integrality"], float(m["limit"]), m["start"], int(m["seed"]))
     np.savez(got, ok=np.array(found is not None), optimal=np.array(found is not None and found.optimal),
-             x=found.x if found is not None else np.zeros(0))
+             x=found.x if found is not None else np.zeros(0), bound=np.array(found.bound if found is not None else -np.inf))
 
 
 if __name__ == "__main__":

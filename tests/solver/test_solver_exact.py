@@ -140,6 +140,49 @@ def test_joined_levels_order_answers_lexicographically(levels: list[list[int]], 
             assert (int(merged @ xs[a]) < int(merged @ xs[b])) == (lex[a] < lex[b])
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.integers(-20, 20), min_size=5, max_size=5), min_size=1, max_size=3),
+       st.lists(st.lists(st.integers(0, 1), min_size=5, max_size=5), min_size=1, max_size=12),
+       st.integers(0, 40))
+def test_a_bound_on_joined_levels_bounds_the_first(levels: list[list[int]], points: list[list[int]], short: int) -> None:
+    # Any bound on the merged cost of a set of 0/1 points (here their minimum, less `short`) bounds the first level's
+    # cost at each of them; at the minimum itself it is the first level's own value there when nothing is short
+    # and the lower levels are at their largest.
+    costs = [np.array(c, dtype=np.int64) for c in levels]
+    merged = exact._merged(costs)
+    xs = [np.array(p) for p in points]
+    lowest = min(int(merged @ x) for x in xs)
+    b = exact.first_bound(costs, lowest - short - 0.3)
+    assert all(b <= int(costs[0] @ x) for x in xs)
+    best = min(xs, key=lambda x: int(merged @ x))
+    if short == 0 and all(int(c @ best) == int(np.maximum(c, 0).sum()) for c in costs[1:]):
+        assert b == int(costs[0] @ best)
+
+
+def test_a_milp_cut_by_the_time_limit_still_bounds_its_first_level(monkeypatch: pytest.MonkeyPatch):
+    # Every full MILP is made to look cut by the time limit, with HiGHS's bound a tenth below its answer: the first
+    # level left open gets a proven bound (at most the true optimum, below the answer), so the run reports a gap.
+    i = generate(200, 70, seed=4)
+    best = solve(i)
+    real = exact.solve_milp
+
+    def cut(cost: np.ndarray, a: sp.csr_matrix, *args: object, **kwargs: object) -> milp_process.Found | None:
+        found = real(cost, a, *args, **kwargs)  # type: ignore[arg-type]
+        if found is None or not found.optimal:
+            return found
+        value = float(cost @ found.x)
+        return milp_process.Found(found.x, False, value - abs(value) / 10)
+
+    monkeypatch.setattr(exact, "solve_milp", cut)
+    sol = solve(i)
+    assert validate(i, sol) == [] and sol.status == "feasible" and "cut by the time limit" in sol.method
+    opened = next(k for k, lv in enumerate(sol.levels) if lv.gap != 0)
+    lv, opt = sol.levels[opened], best.levels[opened]
+    assert lv.proven and lv.gap is not None and lv.gap > 0 and sol.gap == lv.gap
+    assert (lv.bound <= opt.value <= lv.value) if lv.sense == "min" else (lv.bound >= opt.value >= lv.value)
+    assert all(not below.proven for below in sol.levels[opened + 1:])
+
+
 def test_match_and_continuity_join_and_balance_joins_travel_as_its_tie_breaker() -> None:
     small, wide = np.array([-50, -100, 0]), np.array([-1, 0, -1])
     assert exact._groups([small, wide], 0) == [[0, 1]]
