@@ -202,9 +202,12 @@ def _short_method(method: str) -> str:
     elif "restrictions (" in method:
         rounds = method.split("restrictions (")[1].split(" rounds")[0]
         base += f" + side-rule restriction ({rounds} rounds)"
+    if "more price rounds before reduced-cost fixing" in method:
+        more = method.split(" more price rounds before reduced-cost fixing")[0].split("; ")[-1]
+        base += f" + {more} price rounds before fixing"
     if "proven optimal by exact MILPs" in method:
         proved = method.split(" proven optimal by exact MILPs")[0].split("; ")[-1] + " proven"
-        fixed = " after reduced-cost fixing" if "reduced-cost fixing" in method else ""
+        fixed = " after reduced-cost fixing" if "reduced-cost fixing left" in method else ""
         base += f" + exact MILPs{fixed} ({proved})"
     if "CP-SAT polish on" in method:
         base += " + CP-SAT polish" + (
@@ -247,9 +250,12 @@ def main() -> None:
         last = runs[-1]
         size = last["size"]
         levels = {lv["name"]: _fmt_level(lv) for lv in last["levels"]}
+        statuses = [r["status"] for r in runs]
+        status = last["status"] if len(set(statuses)) == 1 else ", ".join(
+            f"{s} {statuses.count(s)}/{len(runs)}" for s in sorted(set(statuses)))  # runs that ended differently
         print(
             f"| {name} | {size['villages']} / {size['specialists']} / {size['candidates']} "
-            f"| {_short_method(last['method'])} | {last['status']} | {t:.2f} | "
+            f"| {_short_method(last['method'])} | {status} | {t:.2f} | "
             + " | ".join(levels.get(n, "-") for n in level_names)
             + f" | {c:.2f} | {t / c:.1f} | {max(r['maxrss_mb'] for r in runs):.0f} |",
             flush=True,
