@@ -346,13 +346,14 @@ def prove_rest(setup: Setup, spec: list[list[str]], assigned: np.ndarray, bounds
                                   open_bound)
     over = "the free pairs" if usable is None else "the free pairs reduced-cost fixing left"
     note = ""
-    if open_bound is not None:
-        note += f"; {'+'.join(spec[done])} bounded by its exact MILP, cut by the time limit (HiGHS's proven bound)"
     if done > held:
         note = f"; {', '.join('+'.join(spec[i]) for i in range(held, done))} proven optimal by exact MILPs over {over} (HiGHS)"
-    if changed and done < len(spec):
-        note += (f"; {', '.join('+'.join(spec[i]) for i in range(done, len(spec)))} from the exact finish's last answer "
-                 "(a MILP cut by the time limit, or no time for one), unproven")
+    bounded = open_bound is not None and bounds[done] == open_bound  # the cut MILP's bound is the best this level has
+    if bounded:
+        note += f"; {'+'.join(spec[done])} bounded by its exact MILP, cut by the time limit (HiGHS's proven bound)"
+    if changed and done + bounded < len(spec):
+        note += (f"; {', '.join('+'.join(spec[i]) for i in range(done + bounded, len(spec)))} from the exact finish's "
+                 "last answer (a MILP cut by the time limit, or no time for one), unproven")
     return answer, bounds, proven, note
 
 

@@ -96,7 +96,7 @@ def test_a_run_too_big_for_the_exact_finish_is_proven_after_fixing(monkeypatch: 
     assert unfixed.status == "feasible" and "exact MILPs" not in unfixed.method
     monkeypatch.setattr(exact, "EXACT_UP_TO", 10**6)  # over every free pair: the same optimum on every level
     everything = solve(i)
-    assert everything.status == "optimal" and "reduced-cost fixing" not in everything.method
+    assert everything.status == "optimal" and "reduced-cost fixing left" not in everything.method
     assert [lv.value for lv in everything.levels] == [lv.value for lv in sol.levels]
 
 
@@ -114,3 +114,16 @@ def test_more_price_rounds_before_fixing_leave_fewer_pairs_and_the_same_optimum(
     assert "more price rounds before reduced-cost fixing" in more.method
     assert int(more.model_size["pairs_fixed_out"]) > int(once.model_size["pairs_fixed_out"])  # type: ignore[call-overload]
     assert [lv.value for lv in more.levels] == [lv.value for lv in once.levels]
+
+
+def test_a_run_fixing_leaves_too_big_gets_more_price_rounds_and_then_fits(monkeypatch: pytest.MonkeyPatch) -> None:
+    # With the exact finish's size limit (600 free pairs) below what fixing leaves at first, fixing gives up; the
+    # bound's extra rounds make it leave 582, and the run is proven optimal.
+    i = generate(200, 70, seed=4)
+    monkeypatch.setattr(exact, "EXACT_UP_TO", 600)
+    monkeypatch.setattr(solve_module, "FIX_ROUNDS", (0, 10**9, 0.1))
+    assert solve(i).status == "feasible"
+    monkeypatch.setattr(solve_module, "FIX_ROUNDS", (25, 10**9, 0.1))
+    sol = solve(i)
+    assert validate(i, sol) == [] and sol.status == "optimal" and "more price rounds" in sol.method
+    assert int(sol.model_size["pairs_fixed_out"]) == 3702  # type: ignore[call-overload]
