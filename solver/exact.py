@@ -117,13 +117,9 @@ def first_bound(costs: list[np.ndarray], bound: float) -> int:
     """A lower bound on costs[0] @ x, for every 0/1 point x, from one on _merged(costs) @ x (undoing the merge: the
     lower levels' costs at their largest)."""
     b = math.ceil(bound - 1e-9 * max(1.0, abs(bound)))  # HiGHS's bound, less its last bits
-    merged, steps = costs[0].astype(np.int64), []
-    for nxt in costs[1:]:
-        g = int(np.gcd.reduce(np.abs(merged))) if len(merged) else 0
-        reach = int(np.abs(nxt).sum())
-        steps.append((g, reach, int(np.maximum(nxt, 0).sum())))
-        merged = (merged // g if g else merged) * (reach + 1) + nxt
-    for g, reach, most in reversed(steps):  # merged = (previous // g) * (reach + 1) + nxt, nxt <= most
+    steps = _merge(costs)[1]
+    for (g, reach), nxt in reversed(list(zip(steps, costs[1:]))):  # merged = (previous // g) * (reach + 1) + nxt
+        most = int(np.maximum(nxt, 0).sum())  # nxt's largest value at a 0/1 point
         b = g * -((most - b) // (reach + 1)) if g else 0  # previous / g is an integer >= (b - most) / (reach + 1)
     return b
 
@@ -200,14 +196,20 @@ def _groups(costs: list[np.ndarray], start: int, tie_breakers: set[int] | frozen
 
 
 def _merged(costs: list[np.ndarray]) -> np.ndarray:
-    # One integer cost whose minimum is the lexicographic minimum of `costs`: each level's cost, divided by its gcd,
-    # is scaled past the whole range the next one can take (at most the sum of its absolute coefficients).
-    out = costs[0].astype(np.int64)
+    # One integer cost whose minimum is the lexicographic minimum of `costs` (see _merge).
+    return _merge(costs)[0]
+
+
+def _merge(costs: list[np.ndarray]) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    # Each level's cost so far, divided by its gcd g, is scaled past the whole range the next one can take (reach: at
+    # most the sum of its absolute coefficients): the merged cost, and (g, reach) of each step.
+    out, steps = costs[0].astype(np.int64), []
     for nxt in costs[1:]:
         g = int(np.gcd.reduce(np.abs(out))) if len(out) else 0
         reach = int(np.abs(nxt).sum())
+        steps.append((g, reach))
         out = (out // g if g else out) * (reach + 1) + nxt
-    return out
+    return out, steps
 
 
 def _incidence(setup: Setup, model: _Model, assigned: np.ndarray) -> np.ndarray | None:
@@ -351,8 +353,9 @@ def prove_rest(setup: Setup, spec: list[list[str]], assigned: np.ndarray, bounds
     bounded = open_bound is not None and bounds[done] == open_bound  # the cut MILP's bound is the best this level has
     if bounded:
         note += f"; {'+'.join(spec[done])} bounded by its exact MILP, cut by the time limit (HiGHS's proven bound)"
-    if changed and done + bounded < len(spec):
-        note += (f"; {', '.join('+'.join(spec[i]) for i in range(done + bounded, len(spec)))} from the exact finish's "
+    first_unproven = done + 1 if bounded else done
+    if changed and first_unproven < len(spec):
+        note += (f"; {', '.join('+'.join(spec[i]) for i in range(first_unproven, len(spec)))} from the exact finish's "
                  "last answer (a MILP cut by the time limit, or no time for one), unproven")
     return answer, bounds, proven, note
 

@@ -222,17 +222,19 @@ def solve(
         usable = None
         if (guide is not None and guide.levels[0] == 0  # the bound of the first levels leaves out many pairs
                 and time.perf_counter() + exact.MIN_LEVEL_S < deadline - FINISH_S):
-            t = time.perf_counter()
-            usable = usable_pairs(guide.rel, guide.pricer.prices, guide.answer, assigned, setup.fixed,
-                                  limit=exact.EXACT_UP_TO)
+            t, g = time.perf_counter(), guide
+
+            def fixed() -> np.ndarray | None:  # the pairs fixing leaves at the best prices so far
+                return usable_pairs(g.rel, g.pricer.prices, g.answer, assigned, setup.fixed, limit=exact.EXACT_UP_TO)
+
+            usable = fixed()
             if (usable is None or int(usable.sum()) > FIX_ROUNDS[1]) and not guide.pricer.done:
                 before = guide.rounds
                 guide.refine(t + FIX_ROUNDS[2] * (deadline - t), FIX_ROUNDS[0], should_stop)
                 bounds, proven = tighten(guide, setup, spec, assigned, bounds, proven)
                 if guide.rounds > before:
                     method += f"; {guide.rounds - before} more price rounds before reduced-cost fixing"
-                usable = usable_pairs(guide.rel, guide.pricer.prices, guide.answer, assigned, setup.fixed,
-                                      limit=exact.EXACT_UP_TO)
+                usable = fixed()
             timings["fixing_s"] = time.perf_counter() - t
             if usable is not None:
                 size["pairs_fixed_out"] = int((~usable).sum())  # left out of the exact finish by reduced-cost fixing
